@@ -1,0 +1,89 @@
+"""Command line of the labeling package: python -m labeling VERB [options]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import corpus
+from .files import dumps_jsonl, write_atomic
+from .segment import InputError, decode, read_article, segment_text
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    if args.file is None:
+        text = decode(sys.stdin.buffer.read(), "<stdin>")
+    else:
+        text = read_article(args.file)
+    out = sys.stdout
+    for seg in segment_text(text):
+        out.write(dumps_jsonl([seg.to_dict()]))
+    return 0
+
+
+def cmd_segments(args: argparse.Namespace) -> int:
+    if args.check:
+        diff = corpus.segments_diff()
+        if diff:
+            sys.stderr.write(diff)
+            print(
+                f"error: {corpus.SEGMENTS_FILE.name} differs from a fresh segmentation of the seeds "
+                "(diff above); review it, then run `python -m labeling segments` to refreeze",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{corpus.SEGMENTS_FILE.name}: matches a fresh segmentation of the seeds")
+        return 0
+    records = corpus.segment_corpus(corpus.load_articles())
+    write_atomic(corpus.SEGMENTS_FILE, dumps_jsonl(records))
+    print(f"wrote {len(records)} segments to {corpus.SEGMENTS_FILE.relative_to(corpus.ROOT)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m labeling",
+        description="TechSanctions labeling: segmentation, annotations and the dataset build.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "segment",
+        help="segment any English text into sentences (JSON Lines)",
+        description=(
+            "Segment FILE (or standard input) into sentences and write one JSON object per line: "
+            "start and end (character offsets into the decoded text, after a UTF-8 BOM is "
+            "dropped; CRLF line endings are kept, so offsets count the CR), paragraph (index of "
+            "the non-blank line), sentence (index within the paragraph) and text."
+        ),
+    )
+    p.add_argument("file", nargs="?", help="UTF-8 text file; standard input when omitted")
+    p.set_defaults(func=cmd_segment)
+
+    p = sub.add_parser(
+        "segments",
+        help="re-segment the seeds into labeling/segments.jsonl, or --check it",
+        description="Freeze the segmentation of seeds/ into labeling/segments.jsonl.",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff if the committed file differs from a fresh run",
+    )
+    p.set_defaults(func=cmd_segments)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

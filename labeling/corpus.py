@@ -1,0 +1,108 @@
+"""The seed corpus and its frozen segmentation: article ids, metadata, and segments.jsonl."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from .files import dumps_jsonl
+from .segment import InputError, read_article, segment_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = ROOT / "seeds"
+METADATA_FILE = SEEDS_DIR / "metadata.json"
+SEGMENTS_FILE = Path(__file__).resolve().parent / "segments.jsonl"
+
+ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+"""Safe characters for an article id, which becomes part of file names."""
+
+METADATA_FIELDS = ("id", "title", "outlet", "published", "evidence", "language", "notes")
+
+
+def check_article_id(article_id: str, where: str) -> str:
+    """Return the id if it is safe to use in a path, else raise an InputError naming the place."""
+    if not ARTICLE_ID.fullmatch(article_id) or ".." in article_id:
+        raise InputError(f"{where}: unsafe article id {article_id!r} (allowed: letters, digits, _ . -)")
+    return article_id
+
+
+def article_paths(seeds_dir: Path = SEEDS_DIR) -> list[Path]:
+    """The seed article files, sorted by id."""
+    paths = sorted(seeds_dir.glob("*.txt"))
+    for path in paths:
+        check_article_id(path.stem, str(path))
+    return paths
+
+
+def load_articles(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
+    """Article id -> decoded text, for every seed."""
+    return {path.stem: read_article(path) for path in article_paths(seeds_dir)}
+
+
+def load_metadata(path: Path = METADATA_FILE) -> dict[str, dict]:
+    """Article id -> metadata record, checked for its fields."""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read metadata ({exc})") from None
+    out = {}
+    for i, record in enumerate(records):
+        if not isinstance(record, dict) or set(record) != set(METADATA_FIELDS):
+            raise InputError(f"{path}: record {i}: fields must be exactly {', '.join(METADATA_FIELDS)}")
+        out[check_article_id(record["id"], f"{path}: record {i}")] = record
+    return out
+
+
+def text_hash(text: str) -> str:
+    """Short SHA-256 of a segment text, stored beside each id so a shifted segment is caught."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def article_hash(text: str) -> str:
+    """Full SHA-256 of an article's decoded text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def segment_corpus(articles: dict[str, str]) -> list[dict]:
+    """One record per segment of every article, with its stable id."""
+    records = []
+    for article_id, text in sorted(articles.items()):
+        for index, seg in enumerate(segment_text(text)):
+            records.append(
+                {
+                    "id": f"{article_id}-{index:03d}",
+                    "article_id": article_id,
+                    "index": index,
+                    "paragraph": seg.paragraph,
+                    "sentence": seg.sentence,
+                    "start": seg.start,
+                    "end": seg.end,
+                    "sha256": text_hash(seg.text),
+                    "text": seg.text,
+                }
+            )
+    return records
+
+
+def load_segments(path: Path = SEGMENTS_FILE) -> list[dict]:
+    """The committed segmentation."""
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def segments_diff(path: Path = SEGMENTS_FILE, seeds_dir: Path = SEEDS_DIR) -> str:
+    """A unified diff from the committed segmentation to a fresh one; empty when they agree."""
+    fresh = dumps_jsonl(segment_corpus(load_articles(seeds_dir)))
+    committed = path.read_text(encoding="utf-8") if path.exists() else ""
+    return "".join(
+        difflib.unified_diff(
+            committed.splitlines(keepends=True),
+            fresh.splitlines(keepends=True),
+            fromfile=f"{path.name} (committed)",
+            tofile=f"{path.name} (re-segmented seeds)",
+            n=0,
+        )
+    )

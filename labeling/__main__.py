@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import corpus
-from .files import dumps_jsonl, write_atomic
+from .files import dumps_json, dumps_jsonl, write_atomic
 from .segment import InputError, decode, read_article, segment_text
 
 
@@ -37,6 +38,37 @@ def cmd_segments(args: argparse.Namespace) -> int:
     records = corpus.segment_corpus(corpus.load_articles())
     write_atomic(corpus.SEGMENTS_FILE, dumps_jsonl(records))
     print(f"wrote {len(records)} segments to {corpus.SEGMENTS_FILE.relative_to(corpus.ROOT)}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import compare
+
+    articles = corpus.load_articles()
+    lines = [line for _, _, line in compare.corpus_lines(articles)]
+    segmenters = compare.available()
+    ours = compare.throughput(lines, segmenters["techsanctions"], args.seconds)
+    report = {}
+    print(f"{'segmenter':<20} {'segments':>8} {'differing paragraphs':>20} {'MB/s':>8} {'sent/s':>9} {'x ours':>7}")
+    for name, fn in segmenters.items():
+        diffs = compare.differences(articles, name, fn)
+        speed = ours if name == "techsanctions" else compare.throughput(lines, fn, args.seconds)
+        count = sum(len(fn(line)) for line in lines)
+        ratio = speed["mb_per_s"] / ours["mb_per_s"]
+        report[name] = {"segments": count, "differences": diffs, **speed, "ratio_to_ours": ratio}
+        print(
+            f"{name:<20} {count:>8} {len(diffs):>20} {speed['mb_per_s']:>8.3f} "
+            f"{speed['sentences_per_s']:>9.0f} {ratio:>7.2f}"
+        )
+    if args.verbose:
+        for name, entry in report.items():
+            for d in entry["differences"]:
+                print(f"\n{name} @ {d['article_id']} paragraph {d['paragraph']}")
+                for label in ("ours", name):
+                    for text in d[label]:
+                        print(f"  {label:>18}: {text}")
+    if args.output:
+        write_atomic(args.output, dumps_json(report))
     return 0
 
 
@@ -71,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 with a diff if the committed file differs from a fresh run",
     )
     p.set_defaults(func=cmd_segments)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare our segmentation of the seeds with other libraries (spans and speed)",
+        description="Segment the seeds' paragraphs with every installed segmenter; print how many "
+        "paragraphs differ from ours and each one's throughput, measured in one run.",
+    )
+    p.add_argument("--seconds", type=float, default=1.0, help="minimum timing per segmenter")
+    p.add_argument("--verbose", "-v", action="store_true", help="print every differing span")
+    p.add_argument("--output", type=Path, help="also write the report as JSON")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

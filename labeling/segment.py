@@ -27,17 +27,15 @@ _NON_TERMINAL_END = re.compile(
     r"|Corp|Inc|Co|Ltd|Bros|No|Nos|vs|U\.S|U\.K|U\.N|E\.U|[A-Z])\.$"
 )
 _MONTH_END = re.compile(r"(?:^|\s)(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
-# Boundaries syntok misses: a.m./p.m., a web/e-mail address or a stray quote ending a sentence.
-_TIME_BOUNDARY = re.compile(
-    r"\b[ap]\.m\.(?=\s+[“‘\"(]?(?!(?:ET|EST|EDT|CT|CST|CDT|PT|PST|PDT|GMT|UTC|BST|CET|HKT)\b"
-    r"|(?:Eastern|Pacific|Central|Mountain|Beijing|Washington|London|Hong|Tokyo)\b)[A-Z])"
+# Boundaries syntok misses: a sentence-final period after a.m./p.m. or after a web or e-mail
+# address, found among the periods followed by a capitalised word; and a stray closing quote.
+_FINAL_PERIOD = re.compile(r"(\S+)\.(?=\s+[“‘\"(]?([A-Z]\w*))")
+_ADDRESS = re.compile(r"(?:https?://\S*|(?:www\.)?[\w.+-]*@?[\w-]*[A-Za-z][\w-]*(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*)?)")
+_TIME = re.compile(r"[ap]\.m")
+_TIME_ZONE_WORDS = frozenset(
+    "ET EST EDT CT CST CDT PT PST PDT GMT UTC BST CET HKT "
+    "Eastern Pacific Central Mountain Beijing Washington London Hong Tokyo".split()
 )
-_ADDRESS_BOUNDARY = re.compile(
-    r"(?:https?://|www\.|[\w.+-]+@)?[\w-]*[A-Za-z][\w-]*(?:\.[\w-]+)*\.[a-z]{2,}(?:/\S*?)?"
-    r"\.(?=\s+[“‘\"(]?[A-Z])"
-)
-
-# A closing quotation mark set apart after the end of a sentence still closes that sentence.
 _QUOTE_BOUNDARY = re.compile(r"(?<=[.!?])\s*[”»](?=\s+[“‘\"(]?[A-Z])")
 
 
@@ -109,8 +107,15 @@ def _syntok_starts(line: str) -> list[int]:
 def _split_points(line: str) -> list[int]:
     """Sentence starts inside one paragraph: syntok's, plus the boundaries it misses."""
     starts = set(_syntok_starts(line))
-    for pattern in (_TIME_BOUNDARY, _ADDRESS_BOUNDARY, _QUOTE_BOUNDARY):
-        starts.update(match.end() for match in pattern.finditer(line))
+    for match in _FINAL_PERIOD.finditer(line):
+        word, following = match.groups()
+        if _TIME.fullmatch(word):
+            if following not in _TIME_ZONE_WORDS:
+                starts.add(match.end())
+        elif _ADDRESS.fullmatch(word):
+            starts.add(match.end())
+    if "”" in line or "»" in line:
+        starts.update(match.end() for match in _QUOTE_BOUNDARY.finditer(line))
     return sorted(starts)
 
 
@@ -131,9 +136,10 @@ def _joins_previous(previous: str, current: str) -> bool:
     """Whether a piece continues the sentence before it under the corpus conventions."""
     if _CONTINUATION_START.match(current):
         return True
-    if _NON_TERMINAL_END.search(previous):
+    tail = previous[-8:]
+    if _NON_TERMINAL_END.search(tail):
         return True
-    if _MONTH_END.search(previous) and current[:1].isdigit():
+    if _MONTH_END.search(tail) and current[:1].isdigit():
         return True
     return False
 

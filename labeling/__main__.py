@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import corpus
 from .files import dumps_json, dumps_jsonl, write_atomic
+from .annotations import ValidationError
 from .segment import InputError, decode, read_article, segment_text
 
 
@@ -72,6 +73,53 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .annotations import annotation_files, validate
+
+    records = validate()
+    files = annotation_files()
+    for name, path in files.items():
+        print(f"{path.relative_to(corpus.ROOT)}: {len(records[name])} records OK")
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from . import agreement
+
+    report = agreement.compute()
+    print(agreement.format_report(report))
+    out = args.output or agreement.AGREEMENT_FILE
+    write_atomic(out, dumps_json(report))
+    print(f"\nwrote {out}")
+    return 0
+
+
+def cmd_labelstudio_export(args: argparse.Namespace) -> int:
+    from . import labelstudio
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    tasks = labelstudio.tasks()
+    write_atomic(args.out / "tasks.json", dumps_json(tasks))
+    write_atomic(args.out / "labeling_config.xml", labelstudio.labeling_config())
+    print(f"wrote {len(tasks)} tasks and the labeling config to {args.out}/")
+    return 0
+
+
+def cmd_labelstudio_import(args: argparse.Namespace) -> int:
+    from . import labelstudio
+    from .annotations import ANNOTATIONS_DIR
+
+    if not args.name.startswith("annotator_"):
+        raise InputError(f"--name {args.name!r}: annotator files are named annotator_<id>")
+    out = ANNOTATIONS_DIR / f"{args.name}.jsonl"
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: exists; pass --force to replace it")
+    records = labelstudio.import_export(args.export, args.annotator)
+    write_atomic(out, labelstudio.to_annotator_file(records, out, args.name))
+    print(f"wrote {len(records)} records to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m labeling",
@@ -114,6 +162,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="print every differing span")
     p.add_argument("--output", type=Path, help="also write the report as JSON")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "validate",
+        help="check every annotation file against the schema and the segments",
+        description="Check labeling/annotations/*.jsonl: unknown labels, missing fields, duplicate, "
+        "unknown or missing ids, text mismatches, gold disagreements without rationale. Prints every "
+        "problem as file:line: message and exits 1 if there is any.",
+    )
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser(
+        "agreement",
+        help="inter-annotator agreement per field (raw, Cohen's kappa, Krippendorff's alpha)",
+        description="Print agreement per field and the confusion of the field with most "
+        "disagreement; write the same figures to labeling/agreement.json.",
+    )
+    p.add_argument("--output", type=Path, help="JSON file to write (default labeling/agreement.json)")
+    p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser(
+        "labelstudio-export",
+        help="write Label Studio tasks and labeling config for every segment",
+        description="Write OUT/tasks.json (one task per segment, with its paragraph as context) and "
+        "OUT/labeling_config.xml generated from the schema.",
+    )
+    p.add_argument("out", type=Path, help="output folder")
+    p.set_defaults(func=cmd_labelstudio_export)
+
+    p = sub.add_parser(
+        "labelstudio-import",
+        help="turn a Label Studio JSON export into a validated annotator file",
+        description="Read a Label Studio JSON export of the exported tasks and write "
+        "labeling/annotations/NAME.jsonl, after validating it against the segments.",
+    )
+    p.add_argument("export", type=Path, help="Label Studio JSON export")
+    p.add_argument("--name", required=True, help="annotator file name, e.g. annotator_3")
+    p.add_argument("--annotator", help="completed_by id to keep when tasks have several annotations")
+    p.add_argument("--force", action="store_true", help="replace an existing annotator file")
+    p.set_defaults(func=cmd_labelstudio_import)
     return parser
 
 
@@ -124,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"error: {len(exc.problems)} annotation problem(s)", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
 

@@ -1,0 +1,90 @@
+"""Inter-annotator agreement per field: raw agreement, Cohen's kappa, Krippendorff's alpha."""
+
+from __future__ import annotations
+
+import math
+
+import krippendorff
+import numpy as np
+from sklearn.metrics import cohen_kappa_score, confusion_matrix
+
+from . import schema
+from .annotations import ANNOTATIONS_DIR, GOLD, validate
+
+AGREEMENT_FILE = ANNOTATIONS_DIR.parent / "agreement.json"
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 4)
+
+
+def field_agreement(field: str, a: list[str], b: list[str]) -> dict:
+    """Agreement statistics of two annotators' labels for one field."""
+    names = schema.labels(field)
+    codes = np.array([[names.index(x) for x in a], [names.index(x) for x in b]], dtype=float)
+    raw = float(np.mean(codes[0] == codes[1]))
+    if len(set(a) | set(b)) > 1:
+        kappa = cohen_kappa_score(a, b, labels=list(names))
+        alpha = krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
+    else:
+        kappa = alpha = float("nan")  # a single label everywhere: chance-corrected scores undefined
+    return {
+        "n": len(a),
+        "raw_agreement": round(raw, 4),
+        "cohen_kappa": _finite(kappa),
+        "krippendorff_alpha": _finite(alpha),
+        "disagreements": int(sum(x != y for x, y in zip(a, b))),
+    }
+
+
+def compute(records: dict[str, dict[str, dict]] | None = None) -> dict:
+    """Agreement of the first two annotators on every field, plus the confusion of the worst field."""
+    records = validate() if records is None else records
+    names = [n for n in records if n != GOLD][:2]
+    first, second = records[names[0]], records[names[1]]
+    ids = sorted(first)
+    fields = {}
+    for field in schema.FIELDS:
+        fields[field] = field_agreement(field, [first[i][field] for i in ids], [second[i][field] for i in ids])
+    worst = min(schema.FIELDS, key=lambda f: (fields[f]["raw_agreement"], f))
+    labels = schema.labels(worst)
+    matrix = confusion_matrix(
+        [first[i][worst] for i in ids], [second[i][worst] for i in ids], labels=list(labels)
+    )
+    return {
+        "annotators": names,
+        "segments": len(ids),
+        "fields": fields,
+        "confusion": {
+            "field": worst,
+            "labels": list(labels),
+            "rows": names[0],
+            "columns": names[1],
+            "matrix": matrix.tolist(),
+        },
+    }
+
+
+def format_report(report: dict) -> str:
+    """The agreement table and the confusion matrix as plain text."""
+    a, b = report["annotators"]
+    lines = [
+        f"Agreement between {a} and {b} on {report['segments']} segments",
+        f"{'field':<14}{'raw':>8}{'kappa':>8}{'alpha':>8}{'disagree':>10}",
+    ]
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    for field, s in report["fields"].items():
+        lines.append(
+            f"{field:<14}{fmt(s['raw_agreement']):>8}{fmt(s['cohen_kappa']):>8}"
+            f"{fmt(s['krippendorff_alpha']):>8}{s['disagreements']:>10}"
+        )
+    conf = report["confusion"]
+    present = [i for i, row in enumerate(conf["matrix"]) if sum(row) or sum(r[i] for r in conf["matrix"])]
+    width = max(len(conf["labels"][i]) for i in present) + 1
+    lines += ["", f"Confusion on {conf['field']} (rows: {conf['rows']}, columns: {conf['columns']}; "
+              "labels neither annotator used are left out)"]
+    short = {i: conf["labels"][i][:6] for i in present}
+    lines.append(" " * width + "".join(f"{short[i]:>7}" for i in present))
+    for i in present:
+        lines.append(f"{conf['labels'][i]:<{width}}" + "".join(f"{conf['matrix'][i][j]:>7}" for j in present))
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Label Studio round trip: tasks and a labeling config generated from the schema, and the import
+of a Label Studio JSON export back into an annotator file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from . import schema
+from .annotations import KEY_FIELDS, LABEL_FIELDS, Problem, ValidationError, check_text
+from .corpus import load_segments
+from .files import dumps_jsonl
+
+
+def labeling_config() -> str:
+    """Label Studio XML config: the sentence, its paragraph as context, one choice set per field."""
+    parts = [
+        "<View>",
+        '  <Header value="Paragraph (context)"/>',
+        '  <Text name="context" value="$context"/>',
+        '  <Header value="Sentence to label"/>',
+        '  <Text name="text" value="$text"/>',
+    ]
+    for field, labels in schema.FIELDS.items():
+        parts.append(f'  <Header value="{field}"/>')
+        parts.append(f'  <Choices name="{field}" toName="text" choice="single" required="true">')
+        for label, definition in labels.items():
+            parts.append(f"    <Choice value={quoteattr(label)} hint={quoteattr(definition)}/>")
+        parts.append("  </Choices>")
+    parts.append("</View>")
+    return "\n".join(parts) + "\n"
+
+
+def tasks(segments: list[dict] | None = None) -> list[dict]:
+    """One Label Studio task per segment, with its paragraph as context."""
+    segments = load_segments() if segments is None else segments
+    paragraphs: dict[tuple[str, int], list[str]] = {}
+    for s in segments:
+        paragraphs.setdefault((s["article_id"], s["paragraph"]), []).append(s["text"])
+    return [
+        {
+            "data": {
+                "segment_id": s["id"],
+                "sha256": s["sha256"],
+                "article_id": s["article_id"],
+                "text": s["text"],
+                "context": " ".join(paragraphs[(s["article_id"], s["paragraph"])]),
+            }
+        }
+        for s in segments
+    ]
+
+
+def _choice(result: list[dict], field: str) -> str | None:
+    for region in result:
+        if region.get("from_name") == field and region.get("type") == "choices":
+            choices = region.get("value", {}).get("choices") or []
+            return choices[0] if len(choices) == 1 else None
+    return None
+
+
+def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
+    """Annotator-file records from a Label Studio JSON export (one annotation per task).
+
+    With several annotations on a task, `annotator` (the export's `completed_by`) picks one;
+    cancelled annotations are ignored. Every problem is collected and raised at once.
+    """
+    problems: list[Problem] = []
+    try:
+        exported = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValidationError([Problem(path, 0, f"not valid UTF-8 (byte offset {exc.start})")]) from None
+    except ValueError as exc:
+        raise ValidationError([Problem(path, 0, f"invalid JSON ({exc})")]) from None
+    except OSError as exc:
+        raise ValidationError([Problem(path, 0, f"cannot read ({exc.strerror})")]) from None
+    if not isinstance(exported, list):
+        raise ValidationError([Problem(path, 0, "expected a JSON list of tasks (Label Studio JSON export)")])
+    records = []
+    for n, task in enumerate(exported, start=1):
+        where = f"task {task.get('id', n)}" if isinstance(task, dict) else f"task #{n}"
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            problems.append(Problem(path, n, f"{where}: no data object"))
+            continue
+        annotations = [
+            a
+            for a in task.get("annotations") or []
+            if isinstance(a, dict) and not a.get("was_cancelled")
+            and (annotator is None or str(_completed_by(a)) == str(annotator))
+        ]
+        if len(annotations) != 1:
+            problems.append(
+                Problem(path, n, f"{where}: {len(annotations)} usable annotations, expected exactly 1"
+                        + ("" if annotator is not None else " (choose one with --annotator)"))
+            )
+            continue
+        result = annotations[0].get("result") or []
+        data = task["data"]
+        record = {"id": data.get("segment_id"), "sha256": data.get("sha256"), "text": data.get("text")}
+        for field in LABEL_FIELDS:
+            record[field] = _choice(result, field)
+        missing = [k for k in (*KEY_FIELDS, *LABEL_FIELDS) if record[k] is None]
+        if missing:
+            problems.append(Problem(path, n, f"{where}: missing {', '.join(missing)}"))
+            continue
+        records.append(record)
+    if problems:
+        raise ValidationError(problems)
+    return records
+
+
+def _completed_by(annotation: dict):
+    who = annotation.get("completed_by")
+    return who.get("id", who.get("email")) if isinstance(who, dict) else who
+
+
+def to_annotator_file(records: list[dict], out: Path, name: str) -> str:
+    """Validate imported records against the segments and return the annotator file's text."""
+    text = dumps_jsonl(sorted(records, key=lambda r: r["id"]))
+    _, problems = check_text(out, text, name, {s["id"]: s for s in load_segments()})
+    if problems:
+        raise ValidationError(problems)
+    return text

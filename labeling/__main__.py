@@ -120,6 +120,39 @@ def cmd_labelstudio_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from . import build
+
+    if args.check:
+        problems = build.check()
+        if problems:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print("error: data/ is stale; run `python -m labeling build` and commit it", file=sys.stderr)
+            return 1
+        print("data/ is up to date")
+        return 0
+    target = args.text_free or build.DATA_DIR
+    build.build(target, text=args.text_free is None)
+    print(f"built {target}")
+    return 0
+
+
+def cmd_rehydrate(args: argparse.Namespace) -> int:
+    from .rehydrate import rehydrate
+
+    rows = rehydrate(args.release, args.articles, args.out)
+    print(f"filled text into {rows} rows; wrote {args.out}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    print(publish(args.repo_id, private=args.private))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m labeling",
@@ -201,6 +234,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotator", help="completed_by id to keep when tasks have several annotations")
     p.add_argument("--force", action="store_true", help="replace an existing annotator file")
     p.set_defaults(func=cmd_labelstudio_import)
+
+    p = sub.add_parser(
+        "build",
+        help="build data/, the Hugging Face dataset",
+        description="Join segments, gold annotations and metadata into data/ (parquet per config "
+        "and split, dataset card, Croissant metadata, statistics), atomically.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 naming every file of data/ that a fresh build would change")
+    mode.add_argument("--text-free", type=Path, metavar="OUT", help="write a release without text columns to OUT")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser(
+        "rehydrate",
+        help="fill the text back into a text-free release from your own copies of the articles",
+        description="Read RELEASE (made by build --text-free) and ARTICLES/{article_id}.txt, refuse any "
+        "article whose SHA-256 differs from the release's, and write the full dataset to OUT.",
+    )
+    p.add_argument("release", type=Path, help="text-free release folder")
+    p.add_argument("articles", type=Path, help="folder with {article_id}.txt files")
+    p.add_argument("out", type=Path, help="output folder")
+    p.set_defaults(func=cmd_rehydrate)
+
+    p = sub.add_parser(
+        "publish",
+        help="upload data/ to the Hugging Face Hub",
+        description="Upload data/ as a dataset repository with huggingface_hub; needs a token "
+        "(hf auth login or HF_TOKEN) and an up-to-date data/.",
+    )
+    p.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.set_defaults(func=cmd_publish)
     return parser
 
 

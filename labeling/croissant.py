@@ -1,0 +1,74 @@
+"""Croissant (MLCommons) metadata for data/, built with mlcroissant: one file object per parquet
+file, one record set per config and split."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import mlcroissant as mlc
+
+from . import release
+
+_DTYPES = {"string": mlc.DataType.TEXT, "int32": mlc.DataType.INTEGER}
+
+
+def _dtype(feature) -> str:
+    return mlc.DataType.TEXT if hasattr(feature, "names") else _DTYPES[feature.dtype]
+
+
+def metadata(out: Path, built: dict, text: bool = True) -> dict:
+    """The Croissant JSON-LD of the parquet files under `out`."""
+    from .build import features
+
+    distribution, record_sets = [], []
+    for config, by_split in built.items():
+        feats = features(config, text)
+        for split in by_split:
+            rel = f"{config}/{split}.parquet"
+            file_id = f"{config}-{split}-parquet"
+            distribution.append(
+                mlc.FileObject(
+                    id=file_id,
+                    name=file_id,
+                    content_url=rel,
+                    encoding_formats=["application/x-parquet"],
+                    sha256=hashlib.sha256((out / rel).read_bytes()).hexdigest(),
+                )
+            )
+            rs_id = f"{config}-{split}"
+            record_sets.append(
+                mlc.RecordSet(
+                    id=rs_id,
+                    name=rs_id,
+                    description=f"The {config} config, {split} split.",
+                    fields=[
+                        mlc.Field(
+                            id=f"{rs_id}/{name}",
+                            name=name,
+                            data_types=[_dtype(feature)],
+                            description=(
+                                "Label: " + ", ".join(f"{i}={n}" for i, n in enumerate(feature.names))
+                                if hasattr(feature, "names") else None
+                            ),
+                            source=mlc.Source(file_object=file_id, extract=mlc.Extract(column=name)),
+                        )
+                        for name, feature in feats.items()
+                    ],
+                )
+            )
+    meta = mlc.Metadata(
+        name=release.PRETTY_NAME,
+        description=(
+            "Sentence-level stance, frame and topic labels for news on US technology restrictions "
+            "against China."
+        ),
+        license=["https://creativecommons.org/licenses/by/4.0/"],
+        url=f"https://huggingface.co/datasets/{release.HUB_REPO_ID}",
+        version=release.VERSION,
+        cite_as=release.CITATION,
+        in_language=["en"],
+        distribution=distribution,
+        record_sets=record_sets,
+    )
+    return meta.to_json()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import corpus
+from . import corpus, docblocks
 from .files import dumps_json, dumps_jsonl, write_atomic
 from .annotations import ValidationError
 from .segment import InputError, decode, read_article, segment_text
@@ -91,6 +91,10 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     out = args.output or agreement.AGREEMENT_FILE
     write_atomic(out, dumps_json(report))
     print(f"\nwrote {out}")
+    if args.output is None:
+        for doc in agreement.DOCUMENTS:
+            if docblocks.sync(doc, "agreement", agreement.markdown(report)):
+                print(f"updated the agreement block of {doc.relative_to(corpus.ROOT)}")
     return 0
 
 

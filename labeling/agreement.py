@@ -8,10 +8,19 @@ import krippendorff
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
-from . import schema
+from . import docblocks, schema
 from .annotations import ANNOTATIONS_DIR, GOLD, validate
 
 AGREEMENT_FILE = ANNOTATIONS_DIR.parent / "agreement.json"
+GUIDELINES_FILE = ANNOTATIONS_DIR.parent / "GUIDELINES.md"
+
+
+def codebook_examples(records: dict[str, dict]) -> set[str]:
+    """Ids of segments whose full text the codebook quotes (its examples show their labels).
+
+    The adjudication rulings (added after both passes were made) are left out of the search."""
+    guidelines = docblocks.strip(GUIDELINES_FILE.read_text(encoding="utf-8"), "rulings")
+    return {sid for sid, r in records.items() if r["text"] in guidelines}
 
 
 def _finite(value: float) -> float | None:
@@ -43,9 +52,15 @@ def compute(records: dict[str, dict[str, dict]] | None = None) -> dict:
     names = [n for n in records if n != GOLD][:2]
     first, second = records[names[0]], records[names[1]]
     ids = sorted(first)
-    fields = {}
-    for field in schema.FIELDS:
-        fields[field] = field_agreement(field, [first[i][field] for i in ids], [second[i][field] for i in ids])
+    def per_field(subset: list[str]) -> dict:
+        return {
+            field: field_agreement(field, [first[i][field] for i in subset], [second[i][field] for i in subset])
+            for field in schema.FIELDS
+        }
+
+    fields = per_field(ids)
+    quoted = codebook_examples(first)
+    unquoted = [i for i in ids if i not in quoted]
     worst = min(schema.FIELDS, key=lambda f: (fields[f]["raw_agreement"], f))
     labels = schema.labels(worst)
     matrix = confusion_matrix(
@@ -55,6 +70,8 @@ def compute(records: dict[str, dict[str, dict]] | None = None) -> dict:
         "annotators": names,
         "segments": len(ids),
         "fields": fields,
+        "codebook_examples": len(quoted),
+        "fields_excluding_codebook_examples": per_field(unquoted),
         "confusion": {
             "field": worst,
             "labels": list(labels),
@@ -73,11 +90,18 @@ def format_report(report: dict) -> str:
         f"{'field':<14}{'raw':>8}{'kappa':>8}{'alpha':>8}{'disagree':>10}",
     ]
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-    for field, s in report["fields"].items():
-        lines.append(
+
+    def rows(fields: dict) -> list[str]:
+        return [
             f"{field:<14}{fmt(s['raw_agreement']):>8}{fmt(s['cohen_kappa']):>8}"
             f"{fmt(s['krippendorff_alpha']):>8}{s['disagreements']:>10}"
-        )
+            for field, s in fields.items()
+        ]
+
+    rest = report["fields_excluding_codebook_examples"]
+    lines += rows(report["fields"])
+    lines += ["", f"The same on the {next(iter(rest.values()))['n']} segments the codebook does not quote as examples"]
+    lines += rows(rest)
     conf = report["confusion"]
     present = [i for i, row in enumerate(conf["matrix"]) if sum(row) or sum(r[i] for r in conf["matrix"])]
     width = max(len(conf["labels"][i]) for i in present) + 1
@@ -88,3 +112,28 @@ def format_report(report: dict) -> str:
     for i in present:
         lines.append(f"{conf['labels'][i]:<{width}}" + "".join(f"{conf['matrix'][i][j]:>7}" for j in present))
     return "\n".join(lines)
+
+
+def markdown(report: dict) -> str:
+    """The agreement figures as a Markdown table, for the README, the codebook and the card."""
+    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    rest = report["fields_excluding_codebook_examples"]
+    n_rest = next(iter(rest.values()))["n"]
+    header = ["field", "raw agreement", "Cohen's κ", "Krippendorff's α", "disagreements",
+              f"raw / κ on the {n_rest} segments not quoted in the codebook"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for field, s in report["fields"].items():
+        r = rest[field]
+        lines.append(
+            f"| {field} | {fmt(s['raw_agreement'])} | {fmt(s['cohen_kappa'])} | {fmt(s['krippendorff_alpha'])} "
+            f"| {s['disagreements']} of {s['n']} | {fmt(r['raw_agreement'])} / {fmt(r['cohen_kappa'])} |"
+        )
+    return (
+        f"Agreement between `{report['annotators'][0]}` and `{report['annotators'][1]}` on "
+        f"{report['segments']} segments ({report['codebook_examples']} of them quoted as examples in the codebook):\n\n"
+        + "\n".join(lines)
+    )
+
+
+DOCUMENTS = (GUIDELINES_FILE, GUIDELINES_FILE.parent.parent / "README.md")
+"""Files with an `agreement` block that `python -m labeling agreement` fills."""

@@ -64,6 +64,25 @@ def features(config: str, text: bool = True) -> datasets.Features:
     return datasets.Features(cols)
 
 
+def check_agreement(annotations: dict) -> None:
+    """The committed agreement figures, and the documents quoting them, must match the annotations."""
+    import json
+
+    from . import agreement, docblocks
+
+    report = agreement.compute(annotations)
+    stale = "run `python -m labeling agreement` and commit the result"
+    try:
+        committed = json.loads(agreement.AGREEMENT_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        committed = None
+    if committed != json.loads(dumps_json(report)):
+        raise InputError(f"{agreement.AGREEMENT_FILE.relative_to(ROOT)}: stale or missing; {stale}")
+    for doc in agreement.DOCUMENTS:
+        if not docblocks.is_current(doc, "agreement", agreement.markdown(report)):
+            raise InputError(f"{doc.relative_to(ROOT)}: agreement block is stale; {stale}")
+
+
 def gather() -> dict:
     """Read and check every input; return what the tables are made from."""
     articles = load_articles()
@@ -82,6 +101,7 @@ def gather() -> dict:
     for s in segments:
         if articles[s["article_id"]][s["start"] : s["end"]] != s["text"]:
             raise InputError(f"labeling/segments.jsonl: {s['id']}: span does not match the seed text")
+    check_agreement(annotations)
     gold = annotations[GOLD]
     benchmark = [s for s in segments if gold[s["id"]]["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES]
     task_labels = {

@@ -6,6 +6,7 @@ import json
 
 from . import release, schema, splits
 from .agreement import AGREEMENT_FILE
+from .agreement import markdown as agreement_markdown
 from .annotations import GOLD
 
 TASK_IDS = ["multi-class-classification", "topic-classification"]
@@ -84,15 +85,6 @@ def label_count_tables(stats: dict) -> str:
         rows.append(["**total**", *[by_split[sp]["rows"] for sp in splits.SPLITS]])
         parts.append(f"**{task}**\n\n" + _table(["label", *splits.SPLITS], rows))
     return "\n\n".join(parts)
-
-
-def agreement_table(report: dict) -> str:
-    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-    rows = [
-        [field, fmt(s["raw_agreement"]), fmt(s["cohen_kappa"]), fmt(s["krippendorff_alpha"]), s["disagreements"]]
-        for field, s in report["fields"].items()
-    ]
-    return _table(["field", "raw agreement", "Cohen's κ", "Krippendorff's α (nominal)", "disagreements"], rows)
 
 
 def leaderboard(results: dict | None) -> str:
@@ -267,9 +259,7 @@ The project's annotators. No demographic information about them is recorded.
 
 #### Agreement
 
-Agreement between the two passes on all {agreement["segments"]} segments:
-
-{agreement_table(agreement)}
+{agreement_markdown(agreement)}
 
 Raw agreement is the share of segments with the same label; Cohen's κ is computed with scikit-learn and
 Krippendorff's α (nominal) with the `krippendorff` package. κ and α are low where one label dominates

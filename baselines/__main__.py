@@ -1,0 +1,95 @@
+"""Command line of the baselines package: python -m baselines VERB [options]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from labeling.files import dumps_json, write_atomic
+from labeling.schema import TASKS
+from labeling.segment import InputError
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .registry import BASELINES
+
+    for name, b in BASELINES.items():
+        state = "" if b.available() else "  [needs extra: embeddings]"
+        print(f"{name:<20} {b.description}{state}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from labeling.build import build
+
+    from . import report, run
+
+    results, timings = run.run_all(args.baseline, progress=not args.quiet)
+    written = report.write(results)
+    report.sync_readme(results)
+    build()  # the dataset card carries the new leaderboard
+    for name in results["skipped"]:
+        print(f"skipped {name}: {results['skipped'][name]}")
+    print(f"wrote {len(written)} files to baselines/results/ and refreshed data/README.md")
+    print(f"fit+predict time: {sum(timings.values()):.1f}s over {len(timings)} runs")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from . import evaluate
+
+    result = evaluate.score_file(args.task, args.predictions, args.split)
+    print(evaluate.format_scores(result))
+    if args.output:
+        write_atomic(args.output, dumps_json(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m baselines", description="TechSanctions baselines and scorer.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the registered baselines")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser(
+        "run",
+        help="train and evaluate every baseline on every task, both protocols; write baselines/results/",
+        description="Fit every baseline on stance, frame and topic under the split protocol (tuned on "
+        "validation, scored on test) and leave-one-article-out cross-validation; write results.json, "
+        "leaderboard.md, predictions and plots to baselines/results/, then refresh the dataset card.",
+    )
+    p.add_argument("--baseline", action="append", help="run only this baseline (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a predictions file (CSV or JSONL with id and label)",
+        description="Score predictions against the gold labels. The file must hold exactly one "
+        "prediction for every sentence of the evaluated part: columns id and label (label name "
+        "or integer id). Prints scores with 95%% bootstrap intervals; --output writes them as JSON.",
+    )
+    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--predictions", required=True, type=Path)
+    p.add_argument("--split", default="test", choices=("test", "validation", "train", "cv"),
+                   help="evaluated part; cv = every benchmark sentence (default: test)")
+    p.add_argument("--output", type=Path, help="write the scores as JSON")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The strict scorer: anyone's predictions (CSV or JSONL with `id` and `label`) against gold."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from labeling import schema
+from labeling.segment import InputError
+
+from . import data, metrics
+
+PARTS = ("test", "validation", "train", "cv")
+MAX_LISTED = 10
+
+
+class PredictionError(InputError):
+    """Predictions that cannot be scored; the message lists the offending rows."""
+
+
+def _listing(items: list) -> str:
+    shown = ", ".join(map(str, items[:MAX_LISTED]))
+    return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) pairs of a CSV (header id,label) or JSONL predictions file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PredictionError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PredictionError(f"{path}: not valid UTF-8 (byte offset {exc.start}); save it as UTF-8") from None
+    if "\x00" in text:
+        raise PredictionError(f"{path}: binary content (NUL character); expected CSV or JSONL text")
+    suffix = path.suffix.lower()
+    rows: list[tuple[int, dict]] = []
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if reader.fieldnames is None or not {"id", "label"} <= set(reader.fieldnames):
+            raise PredictionError(f"{path}:1: CSV header must contain id and label, got {reader.fieldnames}")
+        for row in reader:
+            rows.append((reader.line_num, {"id": row["id"], "label": row["label"]}))
+    elif suffix in (".jsonl", ".json"):
+        bad = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                bad.append(f"line {n} ({exc.msg})")
+                continue
+            if not isinstance(obj, dict) or "id" not in obj or "label" not in obj:
+                bad.append(f"line {n} (need an object with id and label)")
+                continue
+            rows.append((n, obj))
+        if bad:
+            raise PredictionError(f"{path}: invalid JSONL rows: {_listing(bad)}")
+    else:
+        raise PredictionError(f"{path}: unknown format {suffix or '(no suffix)'}; use .csv or .jsonl")
+    if not rows:
+        raise PredictionError(f"{path}: no predictions")
+    return rows
+
+
+def label_name(task: str, value) -> str | None:
+    """A label given by name or by integer id (as number or digit string), or None if unknown."""
+    names = schema.labels(task)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return names[value] if 0 <= value < len(names) else None
+    if isinstance(value, str):
+        if value in names:
+            return value
+        if value.strip().isdigit():
+            return label_name(task, int(value.strip()))
+    return None
+
+
+def gold_for(task: str, part: str) -> dict[str, str]:
+    """Segment id -> gold label for the evaluated part."""
+    if part not in PARTS:
+        raise PredictionError(f"--split {part!r}: choose one of {', '.join(PARTS)}")
+    frame = data.all_rows(task) if part == "cv" else data.task_frames(task)[part]
+    return dict(zip(frame["id"], frame["label"]))
+
+
+def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
+    """Validated id -> label name; raise PredictionError listing every kind of problem."""
+    rows = read_rows(path)
+    seen: dict[str, int] = {}
+    problems, duplicates, unknown_ids, unknown_labels = [], [], [], []
+    predictions = {}
+    for line, row in rows:
+        sid = row["id"]
+        if not isinstance(sid, str):
+            problems.append(f"line {line}: id must be a string")
+            continue
+        if sid in seen:
+            duplicates.append(f"{sid} (lines {seen[sid]} and {line})")
+            continue
+        seen[sid] = line
+        if sid not in gold:
+            unknown_ids.append(f"{sid} (line {line})")
+            continue
+        name = label_name(task, row["label"])
+        if name is None:
+            unknown_labels.append(f"{row['label']!r} (line {line})")
+            continue
+        predictions[sid] = name
+    missing = sorted(set(gold) - set(seen))
+    if duplicates:
+        problems.append(f"duplicate ids: {_listing(duplicates)}")
+    if unknown_ids:
+        problems.append(f"ids not in the evaluated part: {_listing(unknown_ids)}")
+    if unknown_labels:
+        problems.append(f"unknown {task} labels: {_listing(unknown_labels)} (allowed: "
+                        f"{', '.join(schema.labels(task))} or 0-{len(schema.labels(task)) - 1})")
+    if missing:
+        problems.append(f"{len(missing)} missing ids: {_listing(missing)}")
+    if problems:
+        raise PredictionError(f"{path}: " + "; ".join(problems))
+    return predictions
+
+
+def score_file(task: str, path: Path, part: str = "test") -> dict:
+    """Scores of a predictions file on one part (test, validation, train, or cv = every row)."""
+    if task not in schema.TASKS:
+        raise PredictionError(f"--task {task!r}: choose one of {', '.join(schema.TASKS)}")
+    gold = gold_for(task, part)
+    predictions = check(task, path, gold)
+    ids = sorted(gold)
+    return {
+        "task": task,
+        "split": part,
+        "predictions": str(path),
+        "metric": metrics.METRICS[task].description,
+        **metrics.evaluate(task, [gold[i] for i in ids], [predictions[i] for i in ids]),
+    }
+
+
+def format_scores(result: dict) -> str:
+    """The scorer's table: one line of headline scores, then per-class precision, recall, F1."""
+    ci = result["ci"]
+    lines = [
+        f"{result['task']} ({result['split']}, n={result['n']}): main {result['main']:.4f} "
+        f"[{ci['main'][0]:.4f}, {ci['main'][1]:.4f}]  macro-F1 {result['macro_f1']:.4f} "
+        f"[{ci['macro_f1'][0]:.4f}, {ci['macro_f1'][1]:.4f}]  accuracy {result['accuracy']:.4f}  "
+        f"weighted-F1 {result['weighted_f1']:.4f}",
+        f"  main score: {result['metric']}",
+        f"  {'label':<42}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
+    ]
+    for label, s in result["per_class"].items():
+        if s["support"] or s["precision"]:
+            lines.append(f"  {label:<42}{s['precision']:>10.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{s['support']:>9}")
+    return "\n".join(lines)

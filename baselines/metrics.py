@@ -1,0 +1,116 @@
+"""One metric spec per task, the scores computed from it, and vectorised bootstrap intervals.
+
+Macro averages run over the labels present in the gold data of the evaluated part (a label
+that no gold sentence there carries cannot be scored); stance's main score, SemEval-2016's
+F_avg, always averages the F1 of favor and against. F1 of a label with no gold and no predicted
+instance is 0 (`zero_division=0`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from labeling import schema
+
+ZERO_DIVISION = 0.0
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_SEED = 20261122
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a task is scored: the main score's name and the labels it averages (None: present)."""
+
+    main: str
+    main_labels: tuple[str, ...] | None
+    description: str
+
+
+METRICS: dict[str, MetricSpec] = {
+    "stance": MetricSpec("f_avg", ("favor", "against"), "F_avg: mean F1 of favor and against (SemEval-2016 Task 6)"),
+    "frame": MetricSpec("macro_f1", None, "macro-F1 over the frames present in the gold data"),
+    "topic": MetricSpec("macro_f1", None, "macro-F1 over the topics present in the gold data"),
+}
+"""Task -> metric spec; the scorer, the leaderboard and the card read it."""
+
+
+def present_labels(task: str, y_true) -> list[str]:
+    """Labels of the task that occur in the gold data, in schema order."""
+    seen = set(y_true)
+    return [label for label in schema.labels(task) if label in seen]
+
+
+def main_labels(task: str, y_true) -> list[str]:
+    spec = METRICS[task]
+    return list(spec.main_labels) if spec.main_labels else present_labels(task, y_true)
+
+
+def main_score(task: str, y_true, y_pred) -> float:
+    return float(f1_score(y_true, y_pred, labels=main_labels(task, y_true), average="macro", zero_division=ZERO_DIVISION))
+
+
+def scores(task: str, y_true, y_pred) -> dict:
+    """Every point estimate for one task: main, macro-F1, accuracy, weighted F1, per class, confusion."""
+    labels = present_labels(task, y_true)
+    all_labels = list(schema.labels(task))
+    p, r, f, s = precision_recall_fscore_support(
+        y_true, y_pred, labels=all_labels, zero_division=ZERO_DIVISION
+    )
+    return {
+        "main": main_score(task, y_true, y_pred),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=ZERO_DIVISION)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "weighted_f1": float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=ZERO_DIVISION)),
+        "per_class": {
+            label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, label in enumerate(all_labels)
+        },
+        "confusion": {
+            "labels": all_labels,
+            "matrix": confusion_matrix(y_true, y_pred, labels=all_labels).tolist(),
+        },
+        "n": len(y_true),
+    }
+
+
+def _f1_per_label(true_onehot: np.ndarray, pred_onehot: np.ndarray) -> np.ndarray:
+    """F1 of every label in every resample: arrays (B, n, K) of booleans -> (B, K)."""
+    tp = (true_onehot & pred_onehot).sum(axis=1)
+    denom = true_onehot.sum(axis=1) + pred_onehot.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), ZERO_DIVISION)
+    return f1
+
+
+def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict:
+    """Percentile intervals of main score, macro-F1 and accuracy over resampled sentences."""
+    all_labels = list(schema.labels(task))
+    index = {label: i for i, label in enumerate(all_labels)}
+    t = np.array([index[y] for y in y_true])
+    p = np.array([index[y] for y in y_pred])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(t), size=(resamples, len(t)))
+    tt, pp = t[draws], p[draws]
+    eye = np.eye(len(all_labels), dtype=bool)
+    f1 = _f1_per_label(eye[tt], eye[pp])
+    main_idx = [index[label] for label in main_labels(task, y_true)]
+    macro_idx = [index[label] for label in present_labels(task, y_true)]
+    samples = {
+        "main": f1[:, main_idx].mean(axis=1),
+        "macro_f1": f1[:, macro_idx].mean(axis=1),
+        "accuracy": (tt == pp).mean(axis=1),
+    }
+    alpha = (1 - CONFIDENCE) / 2
+    return {
+        name: [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))]
+        for name, values in samples.items()
+    }
+
+
+def evaluate(task: str, y_true, y_pred) -> dict:
+    """Point estimates and their bootstrap intervals (`ci`)."""
+    return {**scores(task, y_true, y_pred), "ci": bootstrap(task, y_true, y_pred)}

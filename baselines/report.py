@@ -1,0 +1,190 @@
+"""What `baselines run` writes: results.json, leaderboard.md, predictions and plots."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from labeling import schema
+from labeling.corpus import ROOT
+from labeling.files import dumps_json, dumps_jsonl, write_atomic
+
+from .metrics import METRICS
+
+RESULTS_DIR = ROOT / "baselines" / "results"
+PROTOCOL_TITLES = {
+    "split": "test split (hyper-parameters chosen on validation)",
+    "cv": "leave-one-article-out cross-validation (pooled predictions; per-fold mean ± std)",
+}
+
+
+def _ci(value: float, interval: list[float]) -> str:
+    return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def ranked(results: dict, task: str, protocol: str) -> list[dict]:
+    """Runs of one task, baselines by main score (best first), then the annotators."""
+    runs = [r for r in results["runs"] if r["task"] == task]
+    key = lambda r: (-r[protocol]["evaluation"]["main"], r["baseline"])  # noqa: E731
+    return sorted((r for r in runs if r["kind"] == "baseline"), key=key) + sorted(
+        (r for r in runs if r["kind"] == "annotator"), key=key
+    )
+
+
+def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
+    """One table per task and protocol: main score and macro-F1 with 95% intervals, accuracy."""
+    parts = []
+    for protocol_name in [protocol] if protocol else list(PROTOCOL_TITLES):
+        for task in results["metrics"]:
+            header = ["rank", "baseline", f"{METRICS[task].main} [95% CI]", "macro-F1 [95% CI]", "accuracy"]
+            if protocol_name == "cv":
+                header.append(f"{METRICS[task].main} per fold, mean ± std")
+            lines = [
+                f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + "|".join("---" for _ in header) + "|",
+            ]
+            rank = 0
+            for run in ranked(results, task, protocol_name):
+                ev = run[protocol_name]["evaluation"]
+                if run["kind"] == "baseline":
+                    rank += 1
+                    shown_rank, name = str(rank), f"`{run['baseline']}`"
+                else:
+                    shown_rank, name = "–", f"{run['baseline']} vs gold (annotator)"
+                row = [shown_rank, name, _ci(ev["main"], ev["ci"]["main"]),
+                       _ci(ev["macro_f1"], ev["ci"]["macro_f1"]), f"{ev['accuracy']:.3f}"]
+                if protocol_name == "cv":
+                    cv = run["cv"]
+                    row.append(f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
+                lines.append("| " + " | ".join(row) + " |")
+            parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def clears_floor(results: dict, task: str, protocol: str) -> dict:
+    """Whether the best baseline's main-score interval lies above the majority baseline's."""
+    runs = [r for r in ranked(results, task, protocol) if r["kind"] == "baseline"]
+    best = runs[0]
+    majority = next(r for r in runs if r["baseline"] == "majority")
+    lo = best[protocol]["evaluation"]["ci"]["main"][0]
+    hi = majority[protocol]["evaluation"]["ci"]["main"][1]
+    return {"best": best["baseline"], "best_lower": lo, "majority_upper": hi, "clears": lo > hi}
+
+
+def split_predictions(results: dict) -> tuple[dict, dict[str, list[dict]]]:
+    """Results without the per-sentence predictions, and the predictions as files' rows."""
+    results = copy.deepcopy(results)
+    files = {}
+    for run in results["runs"]:
+        for protocol in ("split", "cv"):
+            predictions = run[protocol].pop("predictions", None)
+            if predictions is not None:
+                name = f"{run['task']}/{run['baseline']}.{'test' if protocol == 'split' else 'cv'}.jsonl"
+                files[name] = [{"id": i, "label": label} for i, label in sorted(predictions.items())]
+    return results, files
+
+
+def plot_confusion(results: dict, task: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    best = next(r for r in ranked(results, task, "cv") if r["kind"] == "baseline")
+    conf = best["cv"]["evaluation"]["confusion"]
+    keep = [i for i, row in enumerate(conf["matrix"]) if sum(row) or sum(r[i] for r in conf["matrix"])]
+    labels = [conf["labels"][i] for i in keep]
+    matrix = [[conf["matrix"][i][j] for j in keep] for i in keep]
+    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(labels), 1.0 + 0.55 * len(labels)))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    for i, row in enumerate(matrix):
+        for j, v in enumerate(row):
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(f"{task}: {best['baseline']} (leave-one-article-out)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_labels(stats: dict, task: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = list(schema.labels(task))
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(labels) + 2), 3.2))
+    width = 0.27
+    for k, split in enumerate(("train", "validation", "test")):
+        counts = [stats[task][split]["labels"]["label"].get(label, 0) for label in labels]
+        ax.bar([i + (k - 1) * width for i in range(len(labels))], counts, width, label=split)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("sentences")
+    ax.set_title(f"{task}: gold labels per split", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def write(results: dict, out: Path = RESULTS_DIR) -> list[Path]:
+    """Write results.json, leaderboard.md, predictions/ and the plots; return the paths written."""
+    import json
+
+    from .data import DATA_DIR
+
+    summary, predictions = split_predictions(results)
+    written = []
+
+    def put(rel: str, text: str) -> None:
+        write_atomic(out / rel, text)
+        written.append(out / rel)
+
+    put("results.json", dumps_json(summary))
+    floors = "\n".join(
+        f"- {task}, {protocol}: best `{c['best']}` lower bound {c['best_lower']:.3f} "
+        f"{'>' if c['clears'] else '<='} majority upper bound {c['majority_upper']:.3f}: "
+        f"{'clears' if c['clears'] else 'does not clear'} the floor"
+        for task in summary["metrics"] for protocol in PROTOCOL_TITLES
+        for c in [clears_floor(summary, task, protocol)]
+    )
+    prov = summary["provenance"]
+    put(
+        "leaderboard.md",
+        f"# TechSanctions leaderboard\n\nDataset {prov['dataset_version']} (data sha256 "
+        f"`{prov['data_sha256'][:16]}…`), techsanctions {prov['techsanctions']}, scikit-learn "
+        f"{prov['scikit-learn']}; 95% percentile bootstrap intervals over sentences "
+        f"({prov['bootstrap']['resamples']} resamples, seed {prov['bootstrap']['seed']}). Ranked by "
+        f"{summary['ranked_by']['split']} (split) and {summary['ranked_by']['cv']} (cv).\n\n"
+        f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n",
+    )
+    for name, rows in predictions.items():
+        put(f"predictions/{name}", dumps_jsonl(rows))
+    stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
+    for task in summary["metrics"]:
+        for rel, plot in ((f"confusion_{task}.png", lambda p: plot_confusion(summary, task, p)),
+                          (f"labels_{task}.png", lambda p: plot_labels(stats, task, p))):
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            plot(out / rel)
+            written.append(out / rel)
+    return written
+
+
+README = ROOT / "README.md"
+
+
+def readme_block(results: dict) -> str:
+    """The README's leaderboard: the test-split tables."""
+    return leaderboard_markdown(split_predictions(results)[0], protocol="split")
+
+
+def sync_readme(results: dict) -> bool:
+    from labeling import docblocks
+
+    return docblocks.sync(README, "leaderboard", readme_block(results))

@@ -1,0 +1,169 @@
+"""Train and evaluate every baseline on every task under both protocols; write baselines/results/.
+
+Protocols:
+- `split`: fit on train, choose hyper-parameters on validation only, report test.
+- `cv`: leave-one-article-out over the dataset's folds; hyper-parameters chosen inside each
+  training part by leave-one-article-out (nested), so the held-out article is never seen.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import time
+from functools import partial
+
+import numpy as np
+import sklearn
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, ParameterGrid
+from tqdm import tqdm
+
+from labeling import release, schema
+
+from . import data, metrics
+from .registry import BASELINES, SEED, Baseline
+
+PROTOCOLS = ("split", "cv")
+RANKED_BY = {
+    "split": "main score on the test split",
+    "cv": "main score of the pooled leave-one-article-out predictions",
+}
+
+
+def _round(obj, digits: int = 4):
+    """Round every float so results.json does not depend on the last bits of a BLAS."""
+    if isinstance(obj, float):
+        return round(obj, digits)
+    if isinstance(obj, dict):
+        return {k: _round(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v, digits) for v in obj]
+    return obj
+
+
+def _scorer(task: str):
+    return make_scorer(partial(metrics.main_score, task))
+
+
+def run_split(task: str, baseline: Baseline) -> dict:
+    """Tune on validation, evaluate the train-fitted model on test."""
+    frames = data.task_frames(task)
+    train, val, test = frames["train"], frames["validation"], frames["test"]
+    best_params, best_val = {}, None
+    for params in ParameterGrid(baseline.grid) if baseline.grid else [{}]:
+        model = baseline.make(task).set_params(**params).fit(train["text"], train["label"])
+        score = metrics.main_score(task, val["label"], model.predict(val["text"]))
+        if best_val is None or score > best_val:
+            best_params, best_val = params, score
+    model = baseline.make(task).set_params(**best_params).fit(train["text"], train["label"])
+    predicted = list(model.predict(test["text"]))
+    return {
+        "params": best_params,
+        "validation_main": best_val,
+        "evaluation": metrics.evaluate(task, list(test["label"]), predicted),
+        "predictions": dict(zip(test["id"], predicted)),
+    }
+
+
+def _fold_summary(task: str, folds: list[dict]) -> dict:
+    keys = ("main", "macro_f1", "accuracy")
+    return {
+        "mean": {k: float(np.mean([f[k] for f in folds])) for k in keys},
+        "std": {k: float(np.std([f[k] for f in folds], ddof=0)) for k in keys},
+    }
+
+
+def run_cv(task: str, baseline: Baseline) -> dict:
+    """Leave one article out; nested leave-one-article-out tuning on the other articles."""
+    rows = data.all_rows(task)
+    predicted = np.empty(len(rows), dtype=object)
+    folds = []
+    for fold in sorted(rows["fold"].unique()):
+        held = (rows["fold"] == fold).to_numpy()
+        train, test = rows[~held], rows[held]
+        if baseline.grid:
+            search = GridSearchCV(
+                baseline.make(task), baseline.grid, scoring=_scorer(task), cv=LeaveOneGroupOut(),
+                error_score="raise",
+            )
+            search.fit(train["text"], train["label"], groups=train["article_id"])
+            model, params = search.best_estimator_, search.best_params_
+        else:
+            model, params = baseline.make(task).fit(train["text"], train["label"]), {}
+        predicted[held] = model.predict(test["text"])
+        point = metrics.scores(task, list(test["label"]), list(predicted[held]))
+        folds.append(
+            {"fold": int(fold), "article_id": test["article_id"].iloc[0], "n": int(held.sum()), "params": params,
+             **{k: point[k] for k in ("main", "macro_f1", "accuracy")}}
+        )
+    return {
+        "folds": folds,
+        **_fold_summary(task, folds),
+        "evaluation": metrics.evaluate(task, list(rows["label"]), list(predicted)),
+        "predictions": dict(zip(rows["id"], predicted.tolist())),
+    }
+
+
+def annotator_ceiling(task: str) -> list[dict]:
+    """Each annotator scored against gold on the same parts the baselines are scored on."""
+    table = data.load_config("annotations")["full"]
+    rows = data.all_rows(task)
+    test_ids = list(data.task_frames(task)["test"]["id"])
+    gold = dict(zip(rows["id"], rows["label"]))
+    out = []
+    for name in sorted(set(table["annotator"]) - {"gold"}):
+        labels = dict(zip(*[table[table["annotator"] == name][c] for c in ("id", task)]))
+        folds = []
+        for fold in sorted(rows["fold"].unique()):
+            ids = list(rows[rows["fold"] == fold]["id"])
+            point = metrics.scores(task, [gold[i] for i in ids], [labels[i] for i in ids])
+            folds.append({"fold": int(fold), "article_id": rows[rows["fold"] == fold]["article_id"].iloc[0],
+                          "n": len(ids), "params": {}, **{k: point[k] for k in ("main", "macro_f1", "accuracy")}})
+        out.append({
+            "task": task, "baseline": name, "kind": "annotator",
+            "split": {"params": {}, "validation_main": None,
+                      "evaluation": metrics.evaluate(task, [gold[i] for i in test_ids], [labels[i] for i in test_ids])},
+            "cv": {"folds": folds, **_fold_summary(task, folds),
+                   "evaluation": metrics.evaluate(task, list(rows["label"]), [labels[i] for i in rows["id"]])},
+        })
+    return out
+
+
+def provenance() -> dict:
+    return {
+        "dataset_version": release.VERSION,
+        "data_sha256": data.data_hash(),
+        "techsanctions": importlib.metadata.version("techsanctions"),
+        "scikit-learn": sklearn.__version__,
+        "seed": SEED,
+        "bootstrap": {"resamples": metrics.BOOTSTRAP_RESAMPLES, "seed": metrics.BOOTSTRAP_SEED,
+                      "confidence": metrics.CONFIDENCE},
+    }
+
+
+def run_all(names: list[str] | None = None, tasks=schema.TASKS, progress: bool = True) -> tuple[dict, dict]:
+    """Results of every baseline × task × protocol, and the wall time of each run (kept apart)."""
+    chosen = [BASELINES[n] for n in (names or BASELINES)]
+    skipped = [b.name for b in chosen if not b.available()]
+    chosen = [b for b in chosen if b.available()]
+    jobs = [(t, b) for t in tasks for b in chosen]
+    runs, timings = [], {}
+    for task, baseline in tqdm(jobs, desc="baselines", unit="run", disable=not progress):
+        entry = {"task": task, "baseline": baseline.name, "kind": "baseline"}
+        for protocol, fn in (("split", run_split), ("cv", run_cv)):
+            start = time.perf_counter()
+            entry[protocol] = fn(task, baseline)
+            timings[f"{task}/{baseline.name}/{protocol}"] = time.perf_counter() - start
+        runs.append(entry)
+    for task in tasks:
+        runs += annotator_ceiling(task)
+    results = {
+        "provenance": provenance(),
+        "metrics": {t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description}
+                    for t in tasks},
+        "ranked_by": RANKED_BY,
+        "skipped": {n: f"needs the optional extra: pip install -e '.[embeddings]'" for n in skipped},
+        "baselines": {b.name: b.description for b in chosen},
+        "runs": runs,
+    }
+    return _round(results), timings

@@ -20,9 +20,12 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 MAIN_JOB = [
     ["-m", "labeling", "segments", "--check"],
+    ["-m", "labeling", "validate"],
+    ["-m", "labeling", "build"],
+    ["-m", "baselines", "run"],
 ]
 TEST_JOB = [
-    ["-m", "labeling", "segments", "--check"],
+    ["-m", "labeling", "build", "--check"],
     ["-m", "pytest"],
 ]
 

@@ -25,12 +25,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from . import report, run
 
-    results, timings = run.run_all(args.baseline, progress=not args.quiet)
+    results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional)
     written = report.write(results)
     report.sync_readme(results)
     build()  # the dataset card carries the new leaderboard
-    for name in results["skipped"]:
-        print(f"skipped {name}: {results['skipped'][name]}")
+    for name, why in results["not_run"].items():
+        print(f"not run: {name} ({why})")
     print(f"wrote {len(written)} files to baselines/results/ and refreshed data/README.md")
     print(f"fit+predict time: {sum(timings.values()):.1f}s over {len(timings)} runs")
     return 0
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "leaderboard.md, predictions and plots to baselines/results/, then refresh the dataset card.",
     )
     p.add_argument("--baseline", action="append", help="run only this baseline (repeatable)")
+    p.add_argument("--optional", action="store_true", help="also run optional baselines whose extras are installed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 

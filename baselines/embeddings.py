@@ -47,7 +47,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
 
     def fit(self, X, y=None):
-        self.dim_ = int(load(self.model).get_sentence_embedding_dimension())
+        encoder = load(self.model)
+        dim = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
+        self.dim_ = int(dim())
         return self
 
     def transform(self, X):

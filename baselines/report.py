@@ -12,6 +12,7 @@ from labeling.files import dumps_json, dumps_jsonl, write_atomic
 from .metrics import METRICS
 
 RESULTS_DIR = ROOT / "baselines" / "results"
+MAIN_NAMES = {"f_avg": "F_avg", "macro_f1": "macro-F1"}
 PROTOCOL_TITLES = {
     "split": "test split (hyper-parameters chosen on validation)",
     "cv": "leave-one-article-out cross-validation (pooled predictions; per-fold mean ± std)",
@@ -36,9 +37,12 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
     parts = []
     for protocol_name in [protocol] if protocol else list(PROTOCOL_TITLES):
         for task in results["metrics"]:
-            header = ["rank", "baseline", f"{METRICS[task].main} [95% CI]", "macro-F1 [95% CI]", "accuracy"]
+            main_name = MAIN_NAMES[METRICS[task].main]
+            extra_macro = METRICS[task].main != "macro_f1"
+            header = ["rank", "baseline", f"{main_name} [95% CI]", *(["macro-F1 [95% CI]"] if extra_macro else []),
+                      "accuracy"]
             if protocol_name == "cv":
-                header.append(f"{METRICS[task].main} per fold, mean ± std")
+                header.append(f"{main_name} per fold, mean ± std")
             lines = [
                 f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}",
                 "",
@@ -54,7 +58,7 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                 else:
                     shown_rank, name = "–", f"{run['baseline']} vs gold (annotator)"
                 row = [shown_rank, name, _ci(ev["main"], ev["ci"]["main"]),
-                       _ci(ev["macro_f1"], ev["ci"]["macro_f1"]), f"{ev['accuracy']:.3f}"]
+                       *([_ci(ev["macro_f1"], ev["ci"]["macro_f1"])] if extra_macro else []), f"{ev['accuracy']:.3f}"]
                 if protocol_name == "cv":
                     cv = run["cv"]
                     row.append(f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
@@ -162,7 +166,8 @@ def write(results: dict, out: Path = RESULTS_DIR) -> list[Path]:
         f"{prov['scikit-learn']}; 95% percentile bootstrap intervals over sentences "
         f"({prov['bootstrap']['resamples']} resamples, seed {prov['bootstrap']['seed']}). Ranked by "
         f"{summary['ranked_by']['split']} (split) and {summary['ranked_by']['cv']} (cv).\n\n"
-        f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n",
+        f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
+        + "".join(f"\nNot run: `{name}`, {why}.\n" for name, why in summary["not_run"].items()),
     )
     for name, rows in predictions.items():
         put(f"predictions/{name}", dumps_jsonl(rows))

@@ -46,6 +46,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from . import persist, run
+    from .registry import BASELINES
+
+    baseline = BASELINES[args.baseline]
+    if not baseline.available():
+        raise InputError(f"{args.baseline}: needs the optional extra; pip install -e '.[embeddings]'")
+    model, params, score = run.fit_on_split(args.task, baseline)
+    persist.save(model, args.out)
+    print(f"{args.baseline} on {args.task}: params {params}, validation main score {score:.4f}; saved {args.out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from labeling.files import dumps_jsonl
+
+    from . import data, persist
+
+    model = persist.load(args.model)
+    frame = data.all_rows(args.task) if args.split == "cv" else data.task_frames(args.task)[args.split]
+    rows = [{"id": i, "label": str(p)} for i, p in zip(frame["id"], model.predict(frame["text"]))]
+    if args.output:
+        write_atomic(args.output, dumps_jsonl(rows))
+    else:
+        sys.stdout.write(dumps_jsonl(rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m baselines", description="TechSanctions baselines and scorer.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,6 +106,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluated part; cv = every benchmark sentence (default: test)")
     p.add_argument("--output", type=Path, help="write the scores as JSON")
     p.set_defaults(func=cmd_evaluate)
+
+    from .registry import BASELINES
+
+    p = sub.add_parser(
+        "train",
+        help="fit one baseline (tuned on validation) and save it as a .skops file",
+        description="Fit a baseline on the train split with the hyper-parameters that score best on "
+        "validation, and save it with skops (no pickle).",
+    )
+    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--baseline", required=True, choices=sorted(BASELINES))
+    p.add_argument("--out", required=True, type=Path, help="model file to write (.skops)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "predict",
+        help="predict a split with a saved .skops model (JSONL id,label for the scorer)",
+        description="Load a model saved by `train` (only trusted types are loaded) and write one "
+        "prediction per sentence of the split as JSON Lines, ready for `evaluate`.",
+    )
+    p.add_argument("--model", required=True, type=Path)
+    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--split", default="test", choices=("test", "validation", "train", "cv"))
+    p.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_predict)
     return parser
 
 

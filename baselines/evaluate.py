@@ -155,9 +155,11 @@ def format_scores(result: dict) -> str:
         f"[{ci['macro_f1'][0]:.4f}, {ci['macro_f1'][1]:.4f}]  accuracy {result['accuracy']:.4f}  "
         f"weighted-F1 {result['weighted_f1']:.4f}",
         f"  main score: {result['metric']}",
-        f"  {'label':<42}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
+        f"  {'label':<42}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}  (labels in gold or predictions)",
     ]
+    matrix = result["confusion"]["matrix"]
+    predicted = {label: sum(row[j] for row in matrix) for j, label in enumerate(result["confusion"]["labels"])}
     for label, s in result["per_class"].items():
-        if s["support"] or s["precision"]:
+        if s["support"] or predicted[label]:
             lines.append(f"  {label:<42}{s['precision']:>10.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{s['support']:>9}")
     return "\n".join(lines)

@@ -78,8 +78,9 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(sorted(set(y)))
         self.majority_ = Counter(y).most_common(1)[0][0] if len(y) else schema.labels(self.task)[-1]
         order = schema.labels(self.task)
+        # Regex sources, not compiled patterns, so the fitted model persists with skops.
         self.patterns_ = {
-            label: re.compile("|".join(r"\b" + re.escape(cue) for cue in CUES[self.task][label]))
+            label: "|".join(r"\b" + re.escape(cue) for cue in CUES[self.task][label])
             for label in order
             if label in CUES[self.task]
         }
@@ -89,7 +90,7 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         text = text.lower()
         best, best_hits = self.majority_, 0
         for label, pattern in self.patterns_.items():
-            hits = len(pattern.findall(text))
+            hits = len(re.findall(pattern, text))
             if hits > best_hits:
                 best, best_hits = label, hits
         return best

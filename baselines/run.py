@@ -46,17 +46,23 @@ def _scorer(task: str):
     return make_scorer(partial(metrics.main_score, task))
 
 
-def run_split(task: str, baseline: Baseline) -> dict:
-    """Tune on validation, evaluate the train-fitted model on test."""
+def fit_on_split(task: str, baseline: Baseline):
+    """Fit on train with the hyper-parameters that score best on validation (first best wins)."""
     frames = data.task_frames(task)
-    train, val, test = frames["train"], frames["validation"], frames["test"]
-    best_params, best_val = {}, None
+    train, val = frames["train"], frames["validation"]
+    best = None
     for params in ParameterGrid(baseline.grid) if baseline.grid else [{}]:
         model = baseline.make(task).set_params(**params).fit(train["text"], train["label"])
         score = metrics.main_score(task, val["label"], model.predict(val["text"]))
-        if best_val is None or score > best_val:
-            best_params, best_val = params, score
-    model = baseline.make(task).set_params(**best_params).fit(train["text"], train["label"])
+        if best is None or score > best[2]:
+            best = (model, params, score)
+    return best
+
+
+def run_split(task: str, baseline: Baseline) -> dict:
+    """Tune on validation, evaluate the train-fitted model on test."""
+    model, best_params, best_val = fit_on_split(task, baseline)
+    test = data.task_frames(task)["test"]
     predicted = list(model.predict(test["text"]))
     return {
         "params": best_params,

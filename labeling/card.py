@@ -87,6 +87,21 @@ def label_count_tables(stats: dict) -> str:
     return "\n\n".join(parts)
 
 
+def missing_labels(stats: dict) -> str:
+    """A limitation line per task and evaluation split naming the labels that split lacks."""
+    lines = []
+    for task in schema.TASKS:
+        overall = {label for sp in splits.SPLITS for label in stats[task][sp]["labels"]["label"]}
+        for split in ("validation", "test"):
+            absent = [label for label in schema.labels(task) if label in overall
+                      and label not in stats[task][split]["labels"]["label"]]
+            if absent:
+                lines.append(f"- **{task}, {split}:** no gold {', '.join(f'`{a}`' for a in absent)} sentence"
+                             + (". F_avg on this split cannot exceed 0.5; use the cross-validation scores."
+                                if task == "stance" and {"favor", "against"} & set(absent) else "."))
+    return "\n".join(lines)
+
+
 def leaderboard(results: dict | None) -> str:
     if not results:
         return "No baseline results yet: run `python -m baselines run`."
@@ -290,6 +305,7 @@ stance a sentence expresses, including quoted stances; they are not a judgement 
   sentences and quotations; some segments are fragments. Models may learn translation artefacts.
 - **Rare labels.** Several frames and topics occur a few times or not at all; macro averages run over the
   labels present in the gold data of the evaluated part.
+{missing_labels(stats)}
 
 ## Additional Information
 

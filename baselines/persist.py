@@ -1,0 +1,43 @@
+"""Saving and loading fitted baselines with skops (never pickle or joblib files).
+
+Loading trusts only the types a baseline of this project is made of: scikit-learn and numpy
+types that skops already trusts, plus the project's own estimators listed in TRUSTED. Anything
+else in a file is refused with the list of untrusted types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import skops.io as sio
+
+from labeling.segment import InputError
+
+TRUSTED = (
+    "baselines.keywords.KeywordClassifier",
+    "baselines.embeddings.SentenceEmbedder",
+)
+
+
+def save(model, path: Path) -> None:
+    """Write a fitted model as a .skops file (atomically: through a temporary sibling)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    sio.dump(model, tmp)
+    tmp.replace(path)
+
+
+def load(path: Path):
+    """Load a .skops model, refusing any type outside skops' defaults and TRUSTED."""
+    path = Path(path)
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except Exception as exc:  # skops raises several types for files that are not skops archives
+        raise InputError(f"{path}: not a skops model file ({exc.__class__.__name__})") from None
+    refused = sorted(set(untrusted) - set(TRUSTED))
+    if refused:
+        raise InputError(f"{path}: refusing to load untrusted types: {', '.join(refused)}")
+    return sio.load(path, trusted=[t for t in untrusted])

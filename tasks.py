@@ -26,7 +26,7 @@ MAIN_JOB = [
 ]
 TEST_JOB = [
     ["-m", "labeling", "build", "--check"],
-    ["-m", "pytest"],
+    ["-m", "pytest", "-q"],
 ]
 
 

@@ -42,10 +42,15 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
     rows: list[tuple[int, dict]] = []
     if suffix == ".csv":
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        if reader.fieldnames is None or not {"id", "label"} <= set(reader.fieldnames):
-            raise PredictionError(f"{path}:1: CSV header must contain id and label, got {reader.fieldnames}")
-        for row in reader:
-            rows.append((reader.line_num, {"id": row["id"], "label": row["label"]}))
+        try:
+            if reader.fieldnames is None or not {"id", "label"} <= set(reader.fieldnames):
+                raise PredictionError(f"{path}:1: CSV header must contain id and label, got {reader.fieldnames}")
+            for row in reader:
+                if row["id"] is None or row["label"] is None:
+                    raise PredictionError(f"{path}:{reader.line_num}: row has fewer fields than the header")
+                rows.append((reader.line_num, {"id": row["id"], "label": row["label"]}))
+        except csv.Error as exc:
+            raise PredictionError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
     elif suffix in (".jsonl", ".json"):
         bad = []
         for n, line in enumerate(text.splitlines(), start=1):

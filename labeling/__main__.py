@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -77,9 +78,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .annotations import annotation_files, validate
 
     records = validate()
-    files = annotation_files()
-    for name, path in files.items():
-        print(f"{path.relative_to(corpus.ROOT)}: {len(records[name])} records OK")
+    for name, path in annotation_files().items():
+        print(f"{corpus.shown(path)}: {len(records[name])} records OK")
     return 0
 
 
@@ -113,8 +113,8 @@ def cmd_labelstudio_import(args: argparse.Namespace) -> int:
     from . import labelstudio
     from .annotations import ANNOTATIONS_DIR
 
-    if not args.name.startswith("annotator_"):
-        raise InputError(f"--name {args.name!r}: annotator files are named annotator_<id>")
+    if not re.fullmatch(r"annotator_[A-Za-z0-9][A-Za-z0-9_-]{0,63}", args.name):
+        raise InputError(f"--name {args.name!r}: annotator files are named annotator_<id> (letters, digits, _ -)")
     out = ANNOTATIONS_DIR / f"{args.name}.jsonl"
     if out.exists() and not args.force:
         raise InputError(f"{out}: exists; pass --force to replace it")
@@ -128,7 +128,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from . import build
 
     if args.check:
-        problems = build.check()
+        problems = build.check(args.out)
         if problems:
             for problem in problems:
                 print(problem, file=sys.stderr)
@@ -136,7 +136,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 1
         print("data/ is up to date")
         return 0
-    target = args.text_free or build.DATA_DIR
+    target = args.text_free or args.out
     build.build(target, text=args.text_free is None)
     print(f"built {target}")
     return 0
@@ -154,6 +154,29 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from .publish import publish
 
     print(publish(args.repo_id, private=args.private))
+    return 0
+
+
+def cmd_segment_corpus(args: argparse.Namespace) -> int:
+    from .scale import segment_corpus_file
+
+    n = segment_corpus_file(args.src, args.out, num_proc=args.num_proc)
+    print(f"wrote {n} sentences to {args.out}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    sizes = tuple(int(x) for x in args.sizes.split(","))
+    report = bench.run_all(args.seconds, sizes, main_job=not args.no_main_job)
+    table = bench.format_report(report)
+    print(table)
+    write_atomic(args.output, dumps_json(report))
+    print(f"\nwrote {args.output}")
+    if args.update_readme:
+        docblocks.sync(corpus.ROOT / "README.md", "performance", table)
+        print("updated the Performance section of README.md")
     return 0
 
 
@@ -178,6 +201,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_segment)
 
     p = sub.add_parser(
+        "segment-corpus",
+        help="segment a large corpus (parquet/JSONL of article_id, text) in parallel to parquet",
+        description="Segment every article of SRC (parquet or JSON Lines with columns article_id and "
+        "text) with datasets' batched map over NUM_PROC processes, and write one row per sentence to "
+        "OUT (parquet: id, article_id, paragraph_index, sentence_index, start, end, text).",
+    )
+    p.add_argument("src", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--num-proc", type=int, default=None, help="worker processes (default: one)")
+    p.set_defaults(func=cmd_segment_corpus)
+
+    p = sub.add_parser(
         "segments",
         help="re-segment the seeds into labeling/segments.jsonl, or --check it",
         description="Freeze the segmentation of seeds/ into labeling/segments.jsonl.",
@@ -199,6 +234,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="print every differing span")
     p.add_argument("--output", type=Path, help="also write the report as JSON")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "bench",
+        help="benchmark segmentation, build, baselines and scaling; print and write JSON",
+        description="Measure segmentation throughput against the other installed segmenters, the "
+        "build and baseline times, the main job's wall time, and segmentation and build time on "
+        "synthetic corpora of growing size; check the performance targets.",
+    )
+    p.add_argument("--seconds", type=float, default=1.0, help="minimum timing per segmenter")
+    p.add_argument("--sizes", default="4,40,400,4000", help="synthetic corpus sizes (articles)")
+    p.add_argument("--no-main-job", action="store_true", help="skip timing the main job")
+    p.add_argument("--output", type=Path, default=corpus.ROOT / "docs" / "benchmark.json")
+    p.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser(
         "validate",
@@ -248,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 naming every file of data/ that a fresh build would change")
     mode.add_argument("--text-free", type=Path, metavar="OUT", help="write a release without text columns to OUT")
+    p.add_argument("--out", type=Path, default=corpus.ROOT / "data", help="folder to build (default: data/)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser(

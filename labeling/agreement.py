@@ -30,6 +30,8 @@ def _finite(value: float) -> float | None:
 def field_agreement(field: str, a: list[str], b: list[str]) -> dict:
     """Agreement statistics of two annotators' labels for one field."""
     names = schema.labels(field)
+    if not a:
+        return {"n": 0, "raw_agreement": None, "cohen_kappa": None, "krippendorff_alpha": None, "disagreements": 0}
     codes = np.array([[names.index(x) for x in a], [names.index(x) for x in b]], dtype=float)
     raw = float(np.mean(codes[0] == codes[1]))
     if len(set(a) | set(b)) > 1:

@@ -8,16 +8,18 @@ also carry a `rationale`, required wherever the annotators disagree.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .corpus import SEGMENTS_FILE, load_segments
+from .corpus import SEGMENTS_FILE, load_segments, shown
 
 ANNOTATIONS_DIR = Path(__file__).resolve().parent / "annotations"
 GOLD = "gold"
 KEY_FIELDS = ("id", "sha256", "text")
 LABEL_FIELDS = tuple(schema.FIELDS)
+_JSON_TYPES = {type(None): "null", list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{shown(self.path)}:{self.line}: {self.message}"
 
 
 class ValidationError(Exception):
@@ -40,10 +42,15 @@ class ValidationError(Exception):
         super().__init__("\n".join(map(str, problems)))
 
 
-def annotation_files(directory: Path = ANNOTATIONS_DIR) -> dict[str, Path]:
-    """Annotator name (file stem) -> path, annotators sorted, gold last."""
-    paths = {p.stem: p for p in sorted(directory.glob("*.jsonl"))}
-    return dict(sorted(paths.items(), key=lambda kv: (kv[0] == GOLD, kv[0])))
+def _natural(name: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def annotation_files(directory: Path | None = None) -> dict[str, Path]:
+    """Annotator name (file stem) -> path, annotators in natural order (2 before 10), gold last."""
+    directory = ANNOTATIONS_DIR if directory is None else Path(directory)
+    paths = {p.stem: p for p in directory.glob("*.jsonl")}
+    return dict(sorted(paths.items(), key=lambda kv: (kv[0] == GOLD, _natural(kv[0]))))
 
 
 def expected_fields(name: str) -> tuple[str, ...]:
@@ -65,9 +72,11 @@ def read_records(path: Path, name: str, segments: dict[str, dict]) -> tuple[dict
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # Report the first bad byte, then check the rest with the bad bytes replaced.
         bad(raw.count(b"\n", 0, exc.start) + 1, f"not valid UTF-8 (byte offset {exc.start})")
-        return {}, problems
-    return check_text(path, content, name, segments)
+        content = raw.decode("utf-8", errors="replace")
+    records, more = check_text(path, content, name, segments)
+    return records, problems + more
 
 
 def check_text(path: Path, content: str, name: str, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
@@ -94,7 +103,7 @@ def check_text(path: Path, content: str, name: str, segments: dict[str, dict]) -
             bad(n, f"invalid JSON ({exc.msg} at column {exc.colno})")
             continue
         if not isinstance(record, dict):
-            bad(n, f"expected a JSON object, got {type(record).__name__}")
+            bad(n, f"expected a JSON object, got {_JSON_TYPES.get(type(record), type(record).__name__)}")
             continue
         if isinstance(record.get("id"), str):
             seen.add(record["id"])
@@ -151,8 +160,9 @@ def check_rationales(gold_path: Path, gold: dict[str, dict], annotators: dict[st
     return problems
 
 
-def validate(directory: Path = ANNOTATIONS_DIR, segments_file: Path = SEGMENTS_FILE) -> dict[str, dict[str, dict]]:
+def validate(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE) -> dict[str, dict[str, dict]]:
     """Load every annotation file; raise ValidationError listing every problem in all of them."""
+    directory = ANNOTATIONS_DIR if directory is None else Path(directory)
     segments = {s["id"]: s for s in load_segments(segments_file)}
     files = annotation_files(directory)
     problems: list[Problem] = []

@@ -222,10 +222,21 @@ def swap_in(tmp: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def recover(target: Path) -> None:
+    """Undo what a build killed half-way left behind: restore a set-aside target, drop temp folders."""
+    target = Path(target)
+    olds = sorted(target.parent.glob(f"{target.name}.old-*"))
+    if olds and not target.exists():
+        os.replace(olds[-1], target)
+    for leftover in [*target.parent.glob(f"{target.name}.tmp-*"), *target.parent.glob(f"{target.name}.old-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def build(target: Path = DATA_DIR, text: bool = True) -> None:
     """Build the dataset into `target` atomically."""
-    inputs = gather()
     target = Path(target)
+    recover(target)
+    inputs = gather()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
     try:
@@ -244,10 +255,11 @@ def check(target: Path = DATA_DIR) -> list[str]:
         write_dataset(fresh, inputs)
         have = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()} if target.exists() else set()
         want = {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
-        problems = [f"missing: data/{p}" for p in sorted(want - have)]
-        problems += [f"not produced by the build: data/{p}" for p in sorted(have - want)]
+        name = Path(target).name
+        problems = [f"missing: {name}/{p}" for p in sorted(want - have)]
+        problems += [f"not produced by the build: {name}/{p}" for p in sorted(have - want)]
         problems += [
-            f"differs: data/{p}"
+            f"differs: {name}/{p}"
             for p in sorted(want & have)
             if not filecmp.cmp(fresh / p, target / p, shallow=False)
         ]

@@ -22,6 +22,15 @@ ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 METADATA_FIELDS = ("id", "title", "outlet", "published", "evidence", "language", "notes")
 
 
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the repository when inside it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def check_article_id(article_id: str, where: str) -> str:
     """Return the id if it is safe to use in a path, else raise an InputError naming the place."""
     if not ARTICLE_ID.fullmatch(article_id) or ".." in article_id:

@@ -52,12 +52,21 @@ def tasks(segments: list[dict] | None = None) -> list[dict]:
     ]
 
 
-def _choice(result: list[dict], field: str) -> str | None:
+def _choice(result: list, field: str) -> tuple[str | None, str | None]:
+    """The single label chosen for a field, or (None, why not)."""
     for region in result:
-        if region.get("from_name") == field and region.get("type") == "choices":
-            choices = region.get("value", {}).get("choices") or []
-            return choices[0] if len(choices) == 1 else None
-    return None
+        if not isinstance(region, dict) or region.get("from_name") != field or region.get("type") != "choices":
+            continue
+        value = region.get("value")
+        choices = value.get("choices") if isinstance(value, dict) else None
+        if not isinstance(choices, list) or not choices:
+            return None, f"no choice for {field}"
+        if len(choices) > 1:
+            return None, f"{len(choices)} choices for {field}, expected one"
+        if not isinstance(choices[0], str):
+            return None, f"{field} choice is not a string"
+        return choices[0], None
+    return None, f"missing {field}"
 
 
 def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
@@ -95,14 +104,22 @@ def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
                         + ("" if annotator is not None else " (choose one with --annotator)"))
             )
             continue
-        result = annotations[0].get("result") or []
+        result = annotations[0].get("result")
+        result = result if isinstance(result, list) else []
         data = task["data"]
         record = {"id": data.get("segment_id"), "sha256": data.get("sha256"), "text": data.get("text")}
+        where = f"{where} (segment {record['id']})" if isinstance(record["id"], str) else where
+        issues = [f"data.{k if k != 'id' else 'segment_id'} missing or not a string"
+                  for k in KEY_FIELDS if not isinstance(record[k], str)]
+        issues += [f"result region {i} is not an object" for i, r in enumerate(result) if not isinstance(r, dict)]
         for field in LABEL_FIELDS:
-            record[field] = _choice(result, field)
-        missing = [k for k in (*KEY_FIELDS, *LABEL_FIELDS) if record[k] is None]
-        if missing:
-            problems.append(Problem(path, n, f"{where}: missing {', '.join(missing)}"))
+            record[field], why = _choice(result, field)
+            if why:
+                issues.append(why)
+            elif record[field] not in schema.FIELDS[field]:
+                issues.append(f"unknown {field} label {record[field]!r}")
+        if issues:
+            problems.append(Problem(path, n, f"{where}: {'; '.join(issues)}"))
             continue
         records.append(record)
     if problems:

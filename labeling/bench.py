@@ -1,0 +1,225 @@
+"""Benchmarks: segmentation throughput against other libraries, build and baseline times, the
+main job's wall time, and how segmentation and build grow with corpus size.
+
+Targets (checked here, not in timed tests): the main job under 15 s on a 2-core machine; our
+segmenter at least as fast as the fastest other library that meets the corpus conventions;
+segmentation and build time linear in the number of articles.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import compare, corpus, splits
+from .corpus import ROOT
+
+SCALES = (4, 40, 400, 4000)
+MAIN_JOB_TARGET_S = 15.0
+CONVENTION_CASES = [
+    ("“Stop. Now,” he said. “Go.”", ["“Stop.", "Now,” he said.", "“Go.”"]),
+    ("Ms. Raimondo met Mr. Li on Jan. 3 in the U.S. Capitol. They talked.",
+     ["Ms. Raimondo met Mr. Li on Jan. 3 in the U.S. Capitol.", "They talked."]),
+    ("It sold on JD.com. Then more.", ["It sold on JD.com.", "Then more."]),
+    ("The FT reported. , which comes days later.", ["The FT reported. , which comes days later."]),
+    ("We hope to be human together.” Provide a service.”", ["We hope to be human together.”", "Provide a service.”"]),
+    ("He spoke at 5 p.m. The next day he left.", ["He spoke at 5 p.m.", "The next day he left."]),
+]
+"""Sentences that decide whether a segmenter meets the corpus conventions."""
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def meets_conventions(fn) -> bool:
+    return all([line[a:b] for a, b in fn(line)] == expected for line, expected in CONVENTION_CASES)
+
+
+def segmentation(seconds: float) -> dict:
+    """Throughput of every installed segmenter on the seeds' paragraphs, measured in one run."""
+    lines = [line for _, _, line in compare.corpus_lines(corpus.load_articles())]
+    out = {}
+    for name, fn in compare.available().items():
+        speed = compare.throughput(lines, fn, seconds)
+        out[name] = {**speed, "meets_conventions": meets_conventions(fn)}
+    ours = out["techsanctions"]["mb_per_s"]
+    for entry in out.values():
+        entry["ratio_to_ours"] = entry["mb_per_s"] / ours
+    return out
+
+
+def perturb(text: str, k: int) -> str:
+    """A variant of an article: numbers shifted by k and one paragraph opened with a marker word."""
+    text = re.sub(r"\d+", lambda m: str(int(m.group()) + k), text)
+    lines = text.split("\n")
+    targets = [i for i, line in enumerate(lines) if line.strip()]
+    i = targets[k % len(targets)]
+    lines[i] = "Reportedly, " + lines[i]
+    return "\n".join(lines)
+
+
+def synthetic_inputs(n_articles: int) -> tuple[dict, float]:
+    """Build inputs for a corpus of n perturbed seed copies, and the time spent segmenting it."""
+    from .annotations import GOLD, validate
+
+    seeds = corpus.load_articles()
+    metadata = corpus.load_metadata()
+    gold = list(validate()[GOLD].values())
+    articles, meta = {}, {}
+    ids = sorted(seeds)
+    for k in range(n_articles):
+        src = ids[k % len(ids)]
+        aid = f"{src}-{k:05d}"
+        articles[aid] = perturb(seeds[src], k)
+        meta[aid] = {**metadata[src], "id": aid}
+    start = time.perf_counter()
+    segments = corpus.segment_corpus(articles)
+    seg_time = time.perf_counter() - start
+    labels = {}
+    for n, s in enumerate(segments):
+        g = gold[n % len(gold)]
+        labels[s["id"]] = {"id": s["id"], "sha256": s["sha256"], "text": s["text"],
+                           **{f: g[f] for f in ("segment_type", "stance", "frame", "topic")}, "rationale": ""}
+    annotations = {"annotator_1": labels, "annotator_2": labels, GOLD: labels}
+    inputs = {
+        "articles": articles, "metadata": meta, "segments": segments, "annotations": annotations,
+        "split_of": {a: splits.by_hash(a) if n_articles > splits.EXHAUSTIVE_MAX else
+                     ("train", "train", "validation", "test")[i % 4] for i, a in enumerate(sorted(articles))},
+        "fold_of": splits.folds(list(articles)),
+    }
+    return inputs, seg_time
+
+
+def scaling(sizes=SCALES) -> list[dict]:
+    """Segmentation and build time for synthetic corpora of each size."""
+    from .build import write_dataset
+
+    rows = []
+    for n in sizes:
+        inputs, seg_time = synthetic_inputs(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            write_dataset(Path(tmp), inputs)
+            build_time = time.perf_counter() - start
+        rows.append({
+            "articles": n, "segments": len(inputs["segments"]),
+            "mb": sum(len(t.encode()) for t in inputs["articles"].values()) / 1e6,
+            "segment_s": seg_time, "build_s": build_time,
+        })
+    base = rows[1] if len(rows) > 2 else rows[0]  # the smallest corpus is all fixed cost
+    for row in rows:
+        factor = row["articles"] / base["articles"]
+        row["segment_per_article_ratio"] = row["segment_s"] / base["segment_s"] / factor
+        row["build_per_article_ratio"] = row["build_s"] / base["build_s"] / factor
+    return rows
+
+
+def main_job_time() -> dict:
+    """Wall time of the main job's steps, run on a copy of the repository with this interpreter."""
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "repo"
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info"))
+        env = {**os.environ, "PYTHONPATH": str(copy), "TQDM_DISABLE": "1"}
+        steps = {}
+        start = time.perf_counter()
+        for step in tasks.MAIN_JOB:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, *step], cwd=copy, env=env, check=True, capture_output=True)
+            steps[" ".join(step[1:])] = time.perf_counter() - t
+        total = time.perf_counter() - start
+        import_start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import datasets, sklearn, pandas"], check=True)
+        import_s = time.perf_counter() - import_start
+    return {"total_s": total, "steps_s": steps, "import_floor_s": import_s, "target_s": MAIN_JOB_TARGET_S}
+
+
+def build_and_baselines() -> dict:
+    """In-process times of one build (into a temporary folder) and one run of every core baseline."""
+    from baselines import run
+
+    from .build import gather, write_dataset
+
+    start = time.perf_counter()
+    inputs = gather()
+    with tempfile.TemporaryDirectory() as tmp:
+        write_dataset(Path(tmp), inputs)
+    build_s = time.perf_counter() - start
+    start = time.perf_counter()
+    run.run_all(progress=False)
+    return {"build_s": build_s, "baselines_run_s": time.perf_counter() - start}
+
+
+def run_all(seconds: float = 1.0, sizes=SCALES, main_job: bool = True) -> dict:
+    report = {"machine": machine(), "segmentation": segmentation(seconds), **build_and_baselines(),
+              "scaling": scaling(sizes)}
+    if main_job:
+        report["main_job"] = main_job_time()
+    report["targets"] = targets(report)
+    return report
+
+
+def targets(report: dict) -> dict:
+    seg = report["segmentation"]
+    rivals = {n: e for n, e in seg.items() if n != "techsanctions" and e["meets_conventions"]}
+    fastest = max(rivals, key=lambda n: rivals[n]["mb_per_s"]) if rivals else None
+    worst_seg = max(r["segment_per_article_ratio"] for r in report["scaling"])
+    worst_build = max(r["build_per_article_ratio"] for r in report["scaling"])
+    out = {
+        "segmenter_vs_fastest_conforming": {
+            "fastest_conforming_other": fastest,
+            "met": fastest is None or seg["techsanctions"]["mb_per_s"] >= rivals[fastest]["mb_per_s"],
+        },
+        "segmentation_linear": {"worst_per_article_ratio": worst_seg, "met": worst_seg <= 1.5},
+        "build_linear": {"worst_per_article_ratio": worst_build, "met": worst_build <= 1.5},
+    }
+    if "main_job" in report:
+        out["main_job_under_15s"] = {"total_s": report["main_job"]["total_s"],
+                                     "met": report["main_job"]["total_s"] < MAIN_JOB_TARGET_S}
+    return out
+
+
+def format_report(report: dict) -> str:
+    """The benchmark as Markdown tables (printed, and placed in the README's Performance section)."""
+    m = report["machine"]
+    lines = [f"Measured on {m['platform']}, {m['cpus']} CPUs, Python {m['python']}.", "",
+             "| segmenter | MB/s | sentences/s | × ours | meets the conventions |", "|---|---|---|---|---|"]
+    for name, e in report["segmentation"].items():
+        lines.append(f"| {name} | {e['mb_per_s']:.2f} | {e['sentences_per_s']:.0f} | {e['ratio_to_ours']:.2f} | "
+                     f"{'yes' if e['meets_conventions'] else 'no'} |")
+    base = report["scaling"][1 if len(report["scaling"]) > 2 else 0]["articles"]
+    lines += ["", f"| corpus | segments | MB | segment s | build s | segment s/article vs {base} | build s/article vs {base} |",
+              "|---|---|---|---|---|---|---|"]
+    for r in report["scaling"]:
+        lines.append(f"| {r['articles']} articles | {r['segments']} | {r['mb']:.2f} | {r['segment_s']:.2f} | "
+                     f"{r['build_s']:.2f} | {r['segment_per_article_ratio']:.2f} | {r['build_per_article_ratio']:.2f} |")
+    lines += ["", f"Build (in process, after imports): {report['build_s']:.2f} s; every core baseline, every task, "
+              f"both protocols: {report['baselines_run_s']:.2f} s."]
+    if "main_job" in report:
+        mj = report["main_job"]
+        steps = ", ".join(f"`{k}` {v:.1f} s" for k, v in mj["steps_s"].items())
+        lines.append(f"Main job after installation: {mj['total_s']:.1f} s wall ({steps}); importing datasets, "
+                     f"scikit-learn and pandas alone takes {mj['import_floor_s']:.1f} s.")
+    lines += ["", "| target | met |", "|---|---|"]
+    for name, t in report["targets"].items():
+        detail = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in t.items() if k != "met")
+        lines.append(f"| {name} ({detail}) | {'yes' if t['met'] else 'no'} |")
+    return "\n".join(lines)

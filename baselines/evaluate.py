@@ -106,14 +106,14 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
     for line, row in rows:
         sid = row["id"]
         if not isinstance(sid, str):
-            problems.append(f"line {line}: id must be a string")
+            problems.append(f"line {line}: id must be a string, got {type(sid).__name__}")
             continue
         if sid in seen:
-            duplicates.append(f"{sid} (lines {seen[sid]} and {line})")
+            duplicates.append(f"{sid!r} (lines {seen[sid]} and {line})")
             continue
         seen[sid] = line
         if sid not in gold:
-            unknown_ids.append(f"{sid} (line {line})")
+            unknown_ids.append(f"{sid!r} (line {line})")
             continue
         name = label_name(task, row["label"])
         if name is None:
@@ -129,7 +129,7 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
         problems.append(f"unknown {task} labels: {_listing(unknown_labels)} (allowed: "
                         f"{', '.join(schema.labels(task))} or 0-{len(schema.labels(task)) - 1})")
     if missing:
-        problems.append(f"{len(missing)} missing ids: {_listing(missing)}")
+        problems.append(f"{len(missing)} missing ids: {_listing([repr(m) for m in missing])}")
     if problems:
         raise PredictionError(f"{path}: " + "; ".join(problems))
     return predictions

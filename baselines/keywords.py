@@ -69,7 +69,9 @@ its wording: read this baseline as a codebook-informed reference, not as a model
 
 
 class KeywordClassifier(ClassifierMixin, BaseEstimator):
-    """Count codebook cues per label; predict the best-scoring label or the majority label."""
+    """Count codebook cues per label; predict the best-scoring label or the majority label.
+
+    Only labels seen in training are predicted, like any other classifier."""
 
     def __init__(self, task: str = "stance"):
         self.task = task
@@ -82,7 +84,7 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         self.patterns_ = {
             label: "|".join(r"\b" + re.escape(cue) for cue in CUES[self.task][label])
             for label in order
-            if label in CUES[self.task]
+            if label in CUES[self.task] and label in set(y)
         }
         return self
 

@@ -36,7 +36,7 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
     """One table per task and protocol: main score and macro-F1 with 95% intervals, accuracy."""
     parts = []
     for protocol_name in [protocol] if protocol else list(PROTOCOL_TITLES):
-        for task in results["metrics"]:
+        for task in [t for t in schema.TASKS if t in results["metrics"]]:
             main_name = MAIN_NAMES[METRICS[task].main]
             extra_macro = METRICS[task].main != "macro_f1"
             header = ["rank", "baseline", f"{main_name} [95% CI]", *(["macro-F1 [95% CI]"] if extra_macro else []),
@@ -155,7 +155,7 @@ def write(results: dict, out: Path = RESULTS_DIR) -> list[Path]:
         f"- {task}, {protocol}: best `{c['best']}` lower bound {c['best_lower']:.3f} "
         f"{'>' if c['clears'] else '<='} majority upper bound {c['majority_upper']:.3f}: "
         f"{'clears' if c['clears'] else 'does not clear'} the floor"
-        for task in summary["metrics"] for protocol in PROTOCOL_TITLES
+        for task in schema.TASKS if task in summary["metrics"] for protocol in PROTOCOL_TITLES
         for c in [clears_floor(summary, task, protocol)]
     )
     prov = summary["provenance"]
@@ -169,10 +169,13 @@ def write(results: dict, out: Path = RESULTS_DIR) -> list[Path]:
         f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
         + "".join(f"\nNot run: `{name}`, {why}.\n" for name, why in summary["not_run"].items()),
     )
+    for stale in sorted((out / "predictions").glob("*/*.jsonl")):
+        if stale.relative_to(out / "predictions").as_posix() not in predictions:
+            stale.unlink()
     for name, rows in predictions.items():
         put(f"predictions/{name}", dumps_jsonl(rows))
     stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
-    for task in summary["metrics"]:
+    for task in [t for t in schema.TASKS if t in summary["metrics"]]:
         for rel, plot in ((f"confusion_{task}.png", lambda p: plot_confusion(summary, task, p)),
                           (f"labels_{task}.png", lambda p: plot_labels(stats, task, p))):
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +188,8 @@ README = ROOT / "README.md"
 
 
 def readme_block(results: dict) -> str:
-    """The README's leaderboard: the test-split tables."""
-    return leaderboard_markdown(split_predictions(results)[0], protocol="split")
+    """The README's leaderboard: both protocols."""
+    return leaderboard_markdown(split_predictions(results)[0])
 
 
 def sync_readme(results: dict) -> bool:

@@ -249,6 +249,7 @@ def build(target: Path = DATA_DIR, text: bool = True) -> None:
 
 def check(target: Path = DATA_DIR) -> list[str]:
     """What differs between the committed data/ and a fresh build (empty when up to date)."""
+    target = Path(target)
     inputs = gather()
     with tempfile.TemporaryDirectory() as fresh:
         fresh = Path(fresh)

@@ -107,7 +107,7 @@ def leaderboard(results: dict | None) -> str:
         return "No baseline results yet: run `python -m baselines run`."
     from baselines.report import leaderboard_markdown
 
-    return leaderboard_markdown(results, protocol="split")
+    return leaderboard_markdown(results)
 
 
 def render(built: dict, sizes: dict, stats: dict, inputs: dict, results: dict | None, text: bool = True) -> str:
@@ -142,10 +142,10 @@ def render(built: dict, sizes: dict, stats: dict, inputs: dict, results: dict | 
         for field, labels in schema.FIELDS.items()
     )
     changelog = "\n".join(f"- **{v}**: {note}" for v, note in release.CHANGELOG.items())
-    text_note = "" if text else (
-        "\n> **This is the text-free release.** Every text column is removed; run "
+    text_note = "<!-- release-note:start -->\n" + ("" if text else (
+        "> **This is the text-free release.** Every text column is removed; run "
         "`python -m labeling rehydrate` with your own copies of the articles to fill them in.\n"
-    )
+    )) + "<!-- release-note:end -->"
     return f"""{yaml_header(built, sizes, text)}
 
 # Dataset Card for {release.PRETTY_NAME}
@@ -179,13 +179,14 @@ stance = load_dataset("{release.HUB_REPO_ID}", "stance")     # text + label
 | `frame` | {len(schema.labels("frame"))} Policy Frames Codebook dimensions | macro-F1 over the labels present in the gold data |
 | `topic` | {", ".join(schema.labels("topic"))} | macro-F1 over the labels present in the gold data |
 
-Leaderboard on the test split (scores with 95% bootstrap confidence intervals; hyper-parameters chosen on
-validation only):
+Leaderboard (95% bootstrap confidence intervals over sentences). Under the split protocol hyper-parameters
+are chosen on validation only and scores describe one test article; under leave-one-article-out
+cross-validation every article is held out once, hyper-parameters are chosen inside each training part,
+and the ranking uses the pooled out-of-fold predictions. The `keywords` baseline uses cue words from the
+codebook, which was written with these articles at hand: read it as an informed reference, not as a
+learned model. The annotator rows score each annotation pass against the adjudicated gold labels.
 
 {leaderboard(results)}
-
-With one article per evaluation split, these numbers describe one article each; the leave-one-article-out
-scores in the repository's `baselines/results/leaderboard.md` use all four.
 
 ## Languages
 

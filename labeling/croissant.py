@@ -3,6 +3,7 @@ file, one record set per config and split."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from pathlib import Path
 
@@ -14,7 +15,8 @@ _DTYPES = {"string": mlc.DataType.TEXT, "int32": mlc.DataType.INTEGER}
 
 
 def _dtype(feature) -> str:
-    return mlc.DataType.TEXT if hasattr(feature, "names") else _DTYPES[feature.dtype]
+    """ClassLabel columns hold integer ids (names in the field's description)."""
+    return mlc.DataType.INTEGER if hasattr(feature, "names") else _DTYPES[feature.dtype]
 
 
 def metadata(out: Path, built: dict, text: bool = True) -> dict:
@@ -66,6 +68,7 @@ def metadata(out: Path, built: dict, text: bool = True) -> dict:
         license=["https://creativecommons.org/licenses/by/4.0/"],
         url=f"https://huggingface.co/datasets/{release.HUB_REPO_ID}",
         version=release.VERSION,
+        date_published=datetime.datetime.fromisoformat(release.RELEASE_DATE),
         cite_as=release.CITATION,
         in_language=["en"],
         distribution=distribution,

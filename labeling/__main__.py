@@ -7,9 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from . import corpus, docblocks
+from . import cli, corpus, docblocks
 from .files import dumps_json, dumps_jsonl, write_atomic
-from .annotations import ValidationError
 from .segment import InputError, decode, read_article, segment_text
 
 
@@ -324,19 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ValidationError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"error: {len(exc.problems)} annotation problem(s)", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        return 0
+    return cli.run(build_parser(), argv)
 
 
 if __name__ == "__main__":

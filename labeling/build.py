@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from . import release, schema, splits
 from .annotations import GOLD, validate
 from .corpus import ROOT, article_hash, load_articles, load_metadata, load_segments
-from .files import dumps_json, write_atomic
+from .files import dumps_json
 from .segment import InputError
 
 DATA_DIR = ROOT / "data"

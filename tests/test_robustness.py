@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labeling import corpus
-from labeling.annotations import ValidationError, check_text, read_records
+from labeling.annotations import read_records
 from labeling.corpus import check_article_id, load_segments
 from labeling.segment import InputError, segment_text
 

@@ -181,8 +181,10 @@ def targets(report: dict) -> dict:
     seg = report["segmentation"]
     rivals = {n: e for n, e in seg.items() if n != "techsanctions" and e["meets_conventions"]}
     fastest = max(rivals, key=lambda n: rivals[n]["mb_per_s"]) if rivals else None
-    worst_seg = max(r["segment_per_article_ratio"] for r in report["scaling"])
-    worst_build = max(r["build_per_article_ratio"] for r in report["scaling"])
+    # Per-article cost relative to the 40-article corpus (the 4-article one is mostly fixed cost).
+    grown = report["scaling"][1:] if len(report["scaling"]) > 2 else report["scaling"]
+    worst_seg = max(r["segment_per_article_ratio"] for r in grown)
+    worst_build = max(r["build_per_article_ratio"] for r in grown)
     out = {
         "segmenter_vs_fastest_conforming": {
             "fastest_conforming_other": fastest,

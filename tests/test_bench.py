@@ -1,0 +1,37 @@
+"""The benchmark's building blocks: convention check, synthetic corpora, scaling rows, report."""
+
+from labeling import bench, compare
+
+
+def test_only_our_segmenter_meets_the_conventions_among_installed_ones():
+    verdicts = {name: bench.meets_conventions(fn) for name, fn in compare.available().items()}
+    assert verdicts["techsanctions"] is True
+    assert verdicts["syntok"] is False  # the library we build on misses a.m./p.m. and addresses
+
+
+def test_perturbed_copies_differ_but_keep_their_lines():
+    text = "It cost 5 dollars.\n\nIt rose 12%."
+    variant = bench.perturb(text, 3)
+    assert variant != text and "8 dollars" in variant and "15%" in variant
+    assert variant.count("\n") == text.count("\n")
+
+
+def test_scaling_rows_grow_with_the_corpus():
+    rows = bench.scaling((4, 8))
+    assert [r["articles"] for r in rows] == [4, 8]
+    assert rows[1]["segments"] >= 2 * rows[0]["segments"] - 8
+    assert all(r["segment_s"] > 0 and r["build_s"] > 0 for r in rows)
+
+
+def test_report_flags_unmet_targets():
+    seg = {"techsanctions": {"mb_per_s": 1.0, "sentences_per_s": 10.0, "ratio_to_ours": 1.0, "meets_conventions": True},
+           "other": {"mb_per_s": 2.0, "sentences_per_s": 20.0, "ratio_to_ours": 2.0, "meets_conventions": True}}
+    rows = [{"articles": n, "segments": n, "mb": n / 10, "segment_s": n / 10, "build_s": 1.0,
+             "segment_per_article_ratio": 1.0, "build_per_article_ratio": 1.0} for n in (4, 40)]
+    report = {"machine": bench.machine(), "segmentation": seg, "scaling": rows, "build_s": 1.0,
+              "baselines_run_s": 2.0, "main_job": {"total_s": 20.0, "steps_s": {"x": 20.0}, "import_floor_s": 3.0}}
+    report["targets"] = bench.targets(report)
+    assert report["targets"]["segmenter_vs_fastest_conforming"] == {"fastest_conforming_other": "other", "met": False}
+    assert report["targets"]["main_job_under_15s"]["met"] is False
+    table = bench.format_report(report)
+    assert "| other | 2.00 |" in table and "| no |" in table

@@ -22,17 +22,18 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from labeling.build import build
+    from labeling.build import build, refresh_card
 
     from . import report, run
 
+    state = build()  # data/ from the current seeds and annotations, before anything is trained on it
     results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional)
     written = report.write(results)
     report.sync_readme(results)
-    build()  # the dataset card carries the new leaderboard
+    refresh_card(state)  # the dataset card carries the new leaderboard
     for name, why in results["not_run"].items():
         print(f"not run: {name} ({why})")
-    print(f"wrote {len(written)} files to baselines/results/ and refreshed data/README.md")
+    print(f"built data/, wrote {len(written)} files to baselines/results/ and refreshed data/README.md")
     print(f"fit+predict time: {sum(timings.values()):.1f}s over {len(timings)} runs")
     return 0
 
@@ -85,9 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="train and evaluate every baseline on every task, both protocols; write baselines/results/",
-        description="Fit every baseline on stance, frame and topic under the split protocol (tuned on "
-        "validation, scored on test) and leave-one-article-out cross-validation; write results.json, "
-        "leaderboard.md, predictions and plots to baselines/results/, then refresh the dataset card.",
+        description="Build data/, then fit every baseline on stance, frame and topic under the split "
+        "protocol (tuned on validation, scored on test) and leave-one-article-out cross-validation; "
+        "write results.json, leaderboard.md, predictions and plots to baselines/results/, then "
+        "refresh the dataset card and the README's leaderboard.",
     )
     p.add_argument("--baseline", action="append", help="run only this baseline (repeatable)")
     p.add_argument("--optional", action="store_true", help="also run optional baselines whose extras are installed")

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from . import release, schema, splits
 from .annotations import GOLD, validate
 from .corpus import ROOT, article_hash, load_articles, load_metadata, load_segments
-from .files import dumps_json
+from .files import dumps_json, write_atomic
 from .segment import InputError
 
 DATA_DIR = ROOT / "data"
@@ -191,9 +191,23 @@ def statistics(built: dict[str, dict[str, list[dict]]]) -> dict:
     return stats
 
 
-def write_dataset(out: Path, inputs: dict, text: bool = True) -> None:
-    """Write every config, the statistics, the card and the Croissant file into `out`."""
-    from . import card, croissant
+def render_card(built: dict, sizes: dict, stats: dict, inputs: dict, text: bool = True) -> str:
+    """The dataset card, with the committed baseline results when there are any."""
+    from . import card
+
+    results = None
+    if RESULTS_FILE.exists():
+        import json
+
+        results = json.loads(RESULTS_FILE.read_text(encoding="utf-8"))
+    return card.render(built, sizes, stats, inputs, results, text)
+
+
+def write_dataset(out: Path, inputs: dict, text: bool = True) -> dict:
+    """Write every config, the statistics, the card and the Croissant file into `out`.
+
+    Returns what the card was rendered from, so `refresh_card` can render it again."""
+    from . import croissant
 
     built = tables(inputs)
     sizes: dict[str, dict[str, int]] = {}
@@ -205,13 +219,9 @@ def write_dataset(out: Path, inputs: dict, text: bool = True) -> None:
             sizes.setdefault(config, {})[split] = write_parquet(rows, feats, out / config / f"{split}.parquet")
     stats = statistics(built)
     (out / "stats.json").write_text(dumps_json(stats), encoding="utf-8")
-    results = None
-    if RESULTS_FILE.exists():
-        import json
-
-        results = json.loads(RESULTS_FILE.read_text(encoding="utf-8"))
-    (out / "README.md").write_text(card.render(built, sizes, stats, inputs, results, text), encoding="utf-8")
+    (out / "README.md").write_text(render_card(built, sizes, stats, inputs, text), encoding="utf-8")
     (out / "croissant.json").write_text(dumps_json(croissant.metadata(out, built, text)), encoding="utf-8")
+    return {"built": built, "sizes": sizes, "stats": stats, "inputs": inputs, "text": text}
 
 
 def swap_in(tmp: Path, target: Path) -> None:
@@ -232,19 +242,26 @@ def recover(target: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def build(target: Path = DATA_DIR, text: bool = True) -> None:
-    """Build the dataset into `target` atomically."""
+def build(target: Path = DATA_DIR, text: bool = True) -> dict:
+    """Build the dataset into `target` atomically; return what its card was rendered from."""
     target = Path(target)
     recover(target)
     inputs = gather()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
     try:
-        write_dataset(tmp, inputs, text)
+        state = write_dataset(tmp, inputs, text)
         swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return state
+
+
+def refresh_card(state: dict, target: Path = DATA_DIR) -> None:
+    """Render the card of a build again (after new baseline results); nothing else changes."""
+    card = render_card(state["built"], state["sizes"], state["stats"], state["inputs"], state["text"])
+    write_atomic(Path(target) / "README.md", card)
 
 
 def check(target: Path = DATA_DIR) -> list[str]:

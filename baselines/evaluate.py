@@ -142,7 +142,11 @@ def score_file(task: str, path: Path, part: str = "test") -> dict:
     gold = gold_for(task, part)
     predictions = check(task, path, gold)
     ids = sorted(gold)
+    from labeling import release
+
     return {
+        "dataset_version": release.VERSION,
+        "data_sha256": data.data_hash(),
         "task": task,
         "split": part,
         "predictions": str(path),

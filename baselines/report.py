@@ -101,7 +101,7 @@ def plot_confusion(results: dict, task: str, path: Path) -> None:
     keep = [i for i, row in enumerate(conf["matrix"]) if sum(row) or sum(r[i] for r in conf["matrix"])]
     labels = [conf["labels"][i] for i in keep]
     matrix = [[conf["matrix"][i][j] for j in keep] for i in keep]
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(labels), 1.0 + 0.55 * len(labels)))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 + 0.6 * len(labels)), max(4.0, 1.4 + 0.55 * len(labels))))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -110,7 +110,7 @@ def plot_confusion(results: dict, task: str, path: Path) -> None:
             ax.text(j, i, str(v), ha="center", va="center", fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
-    ax.set_title(f"{task}: {best['baseline']} (leave-one-article-out)", fontsize=9)
+    ax.set_title(f"{task}: {best['baseline']}\n(pooled leave-one-article-out predictions)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)
@@ -123,7 +123,7 @@ def plot_labels(stats: dict, task: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = list(schema.labels(task))
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(labels) + 2), 3.2))
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.5 * len(labels) + 2), 4.5))
     width = 0.27
     for k, split in enumerate(("train", "validation", "test")):
         counts = [stats[task][split]["labels"]["label"].get(label, 0) for label in labels]

@@ -32,6 +32,8 @@ class Baseline:
     description: str = ""
     requires: tuple[str, ...] = ()
     """Modules that must import for the baseline to run (optional extras)."""
+    role: str = "model"
+    """floor (a trivial baseline), reference (rules written with the corpus at hand) or model."""
 
     def available(self) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in self.requires)
@@ -65,16 +67,19 @@ BASELINES: dict[str, Baseline] = {
             "majority",
             lambda task: Pipeline([("clf", DummyClassifier(strategy="most_frequent"))]),
             description="always the most frequent training label (floor)",
+            role="floor",
         ),
         Baseline(
             "stratified",
             lambda task: Pipeline([("clf", DummyClassifier(strategy="stratified", random_state=SEED))]),
             description="random labels drawn with the training distribution, fixed seed (floor)",
+            role="floor",
         ),
         Baseline(
             "keywords",
             lambda task: Pipeline([("clf", KeywordClassifier(task=task))]),
             description="cue words from the codebook's definition tables (written with the corpus at hand, so an informed reference, not a learned model); most cues wins, else the majority label",
+            role="reference",
         ),
         Baseline(
             "tfidf_logreg",

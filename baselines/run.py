@@ -194,6 +194,7 @@ def run_all(names: list[str] | None = None, tasks=schema.TASKS, progress: bool =
             for b in not_run
         },
         "baselines": {b.name: b.description for b in chosen},
+        "roles": {b.name: b.role for b in chosen},
         "runs": runs,
     }
     return _round(results), timings

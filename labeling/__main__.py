@@ -48,18 +48,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     articles = corpus.load_articles()
     lines = [line for _, _, line in compare.corpus_lines(articles)]
     segmenters = compare.available()
-    ours = compare.throughput(lines, segmenters["techsanctions"], args.seconds)
+    speeds = compare.speeds(lines, segmenters, args.seconds)
     report = {}
     print(f"{'segmenter':<20} {'segments':>8} {'differing paragraphs':>20} {'MB/s':>8} {'sent/s':>9} {'x ours':>7}")
     for name, fn in segmenters.items():
         diffs = compare.differences(articles, name, fn)
-        speed = ours if name == "techsanctions" else compare.throughput(lines, fn, args.seconds)
         count = sum(len(fn(line)) for line in lines)
-        ratio = speed["mb_per_s"] / ours["mb_per_s"]
-        report[name] = {"segments": count, "differences": diffs, **speed, "ratio_to_ours": ratio}
+        speed = speeds[name]
+        report[name] = {"segments": count, "differences": diffs, **speed}
         print(
             f"{name:<20} {count:>8} {len(diffs):>20} {speed['mb_per_s']:>8.3f} "
-            f"{speed['sentences_per_s']:>9.0f} {ratio:>7.2f}"
+            f"{speed['sentences_per_s']:>9.0f} {speed['ratio_to_ours']:>7.2f}"
         )
     if args.verbose:
         for name, entry in report.items():

@@ -53,13 +53,10 @@ def meets_conventions(fn) -> bool:
 def segmentation(seconds: float) -> dict:
     """Throughput of every installed segmenter on the seeds' paragraphs, measured in one run."""
     lines = [line for _, _, line in compare.corpus_lines(corpus.load_articles())]
-    out = {}
-    for name, fn in compare.available().items():
-        speed = compare.throughput(lines, fn, seconds)
-        out[name] = {**speed, "meets_conventions": meets_conventions(fn)}
-    ours = out["techsanctions"]["mb_per_s"]
-    for entry in out.values():
-        entry["ratio_to_ours"] = entry["mb_per_s"] / ours
+    segmenters = compare.available()
+    out = compare.speeds(lines, segmenters, seconds)
+    for name, fn in segmenters.items():
+        out[name]["meets_conventions"] = meets_conventions(fn)
     return out
 
 

@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from labeling import cli
-from labeling.files import dumps_json, write_atomic
-from labeling.schema import TASKS
-from labeling.segment import InputError
+from labeling.core import cli
+from labeling.core.io import check_output_file, check_output_folder, dumps_json, write_atomic
+from labeling.core.paths import shown
+from labeling.release.tasks import TASKS
+from labeling.core.errors import InputError
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -22,18 +23,26 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from labeling.build import build, refresh_card
-
     from . import report, run
+    from .registry import BASELINES
 
-    state = build()  # data/ from the current seeds and annotations, before anything is trained on it
+    unknown = [n for n in args.baseline or [] if n not in BASELINES]
+    if unknown:
+        raise InputError(f"--baseline {', '.join(map(repr, unknown))}: unknown; choose from {', '.join(BASELINES)}")
+    out = args.out or report.RESULTS_DIR
+    official = Path(out).resolve() == report.RESULTS_DIR.resolve()
+    if args.baseline and official:
+        raise InputError("a run of some baselines must not replace the full results in baselines/results/; "
+                         "pass --out DIR to write it elsewhere")
+    if not official:
+        check_output_folder(out, args.force)
     results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional)
-    written = report.write(results)
-    report.sync_readme(results)
-    refresh_card(state)  # the dataset card carries the new leaderboard
+    written = report.write(results, Path(out))
+    changed = report.sync_leaderboards(results) if official else []
     for name, why in results["not_run"].items():
         print(f"not run: {name} ({why})")
-    print(f"built data/, wrote {len(written)} files to baselines/results/ and refreshed data/README.md")
+    print(f"wrote {len(written)} files to {shown(out)}/"
+          + "".join(f"; updated the leaderboard of {shown(doc)}" for doc in changed))
     print(f"fit+predict time: {sum(timings.values()):.1f}s over {len(timings)} runs")
     return 0
 
@@ -41,6 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from . import evaluate
 
+    if args.output:
+        check_output_file(args.output, inputs=(args.predictions,))
     result = evaluate.score_file(args.task, args.predictions, args.split)
     print(evaluate.format_scores(result))
     if args.output:
@@ -52,6 +63,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from . import persist, run
     from .registry import BASELINES
 
+    check_output_file(args.out)
     baseline = BASELINES[args.baseline]
     if not baseline.available():
         raise InputError(f"{args.baseline}: needs the optional extra; pip install -e '.[embeddings]'")
@@ -62,10 +74,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from labeling.files import dumps_jsonl
+    from labeling.core.io import dumps_jsonl
 
     from . import data, persist
 
+    if args.output:
+        check_output_file(args.output, inputs=(args.model,))
     model = persist.load(args.model)
     frame = data.all_rows(args.task) if args.split == "cv" else data.task_frames(args.task)[args.split]
     rows = [{"id": i, "label": str(p)} for i, p in zip(frame["id"], model.predict(frame["text"]))]
@@ -86,12 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="train and evaluate every baseline on every task, both protocols; write baselines/results/",
-        description="Build data/, then fit every baseline on stance, frame and topic under the split "
+        description="Read data/ (build it first with `python -m labeling build`), fit every baseline on stance, frame and topic under the split "
         "protocol (tuned on validation, scored on test) and leave-one-article-out cross-validation; "
-        "write results.json, leaderboard.md, predictions and plots to baselines/results/, then "
-        "refresh the dataset card and the README's leaderboard.",
+        "write results.json, leaderboard.md, predictions and plots to baselines/results/ as one unit, "
+        "then fill the leaderboard block of the README and of the dataset card.",
     )
-    p.add_argument("--baseline", action="append", help="run only this baseline (repeatable)")
+    p.add_argument("--baseline", action="append", help="run only this baseline (repeatable; needs --out)")
+    p.add_argument("--out", type=Path, help="results folder (default: baselines/results/, only for a full run)")
+    p.add_argument("--force", action="store_true", help="with --out: write into a non-empty folder")
     p.add_argument("--optional", action="store_true", help="also run optional baselines whose extras are installed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)

@@ -1,46 +1,83 @@
-"""The dataset as users read it: `datasets.load_dataset("data", config)`, as pandas frames."""
+"""The dataset as the baselines and the scorer read it: the parquet files in data/, as pandas frames.
+
+Files are read directly with pyarrow (no `load_dataset` cache, whose key does not follow the
+files' content), and each read is keyed on the files' SHA-256, so the gold is always the gold on
+disk. ClassLabel names come from the features stored in each file's schema.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from labeling.corpus import ROOT
+from labeling.core.errors import InputError
+from labeling.core.paths import DATA_DIR, shown
+from labeling.release.splits import SPLITS
 
-DATA_DIR = ROOT / "data"
+SPLIT_ORDER = (*SPLITS, "full")
 
 
-@cache
-def load_config(config: str, data_dir: str = str(DATA_DIR)) -> dict[str, pd.DataFrame]:
-    """split -> frame of one config, with every ClassLabel column as label names."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+def _files(config: str, data_dir: Path) -> list[Path]:
+    folder = Path(data_dir) / config
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not files:
+        raise InputError(f"{shown(folder)}: no parquet files; run `python -m labeling build` first")
+    return files
+
+
+def _fingerprint(files: list[Path]) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple((str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in files)
+    except OSError as exc:
+        raise InputError(f"{exc.filename}: cannot read ({exc.strerror})") from None
+
+
+@lru_cache(maxsize=64)
+def _read(fingerprint: tuple[tuple[str, str], ...]) -> dict[str, pd.DataFrame]:
     import datasets
+    import pyarrow.parquet as pq
 
-    datasets.disable_progress_bars()
-    loaded = datasets.load_dataset(data_dir, config)
     frames = {}
-    for split, ds in loaded.items():
-        df = ds.to_pandas()
-        for name, feature in ds.features.items():
+    for name, _ in fingerprint:
+        path = Path(name)
+        try:
+            table = pq.read_table(path)
+            feats = datasets.Features.from_arrow_schema(table.schema)
+        except Exception as exc:  # pyarrow and datasets raise many types for a corrupt file
+            raise InputError(f"{shown(path)}: not a readable dataset file ({str(exc).splitlines()[0][:160]})") from None
+        df = table.to_pandas()
+        for column, feature in feats.items():
             if isinstance(feature, datasets.ClassLabel):
-                df[name] = [feature.int2str(int(v)) for v in df[name]]
-        frames[split] = df
-    return frames
+                try:
+                    df[column] = [feature.int2str(int(v)) for v in df[column]]
+                except (ValueError, TypeError):
+                    raise InputError(f"{shown(path)}: column {column!r} holds ids outside its labels") from None
+        frames[path.stem] = df
+    return {s: frames[s] for s in sorted(frames, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else 99, s))}
+
+
+def load_config(config: str, data_dir: str | Path = DATA_DIR) -> dict[str, pd.DataFrame]:
+    """split -> frame of one config, with every ClassLabel column as label names (copies)."""
+    frames = _read(_fingerprint(_files(config, Path(data_dir))))
+    return {split: df.copy() for split, df in frames.items()}
 
 
 def task_frames(task: str, data_dir: Path = DATA_DIR) -> dict[str, pd.DataFrame]:
     """train / validation / test frames of a task config (columns id, article_id, text, label, fold)."""
-    return load_config(task, str(data_dir))
+    frames = load_config(task, data_dir)
+    missing = [s for s in SPLITS if s not in frames]
+    if missing:
+        raise InputError(f"{shown(Path(data_dir) / task)}: missing split(s) {', '.join(missing)}")
+    return frames
 
 
 def all_rows(task: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
     """Every benchmark row of a task, in split then file order: what cross-validation uses."""
     frames = task_frames(task, data_dir)
-    return pd.concat([frames[s] for s in ("train", "validation", "test")], ignore_index=True)
+    return pd.concat([frames[s] for s in SPLITS], ignore_index=True)
 
 
 def data_hash(data_dir: Path = DATA_DIR) -> str:

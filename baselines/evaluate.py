@@ -7,8 +7,9 @@ import io
 import json
 from pathlib import Path
 
-from labeling import schema
-from labeling.segment import InputError
+from labeling.annotation import schema
+from labeling.release.tasks import TASKS
+from labeling.core.errors import InputError
 
 from . import data, metrics
 
@@ -137,12 +138,12 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
 
 def score_file(task: str, path: Path, part: str = "test") -> dict:
     """Scores of a predictions file on one part (test, validation, train, or cv = every row)."""
-    if task not in schema.TASKS:
-        raise PredictionError(f"--task {task!r}: choose one of {', '.join(schema.TASKS)}")
+    if task not in TASKS:
+        raise PredictionError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
     gold = gold_for(task, part)
     predictions = check(task, path, gold)
     ids = sorted(gold)
-    from labeling import release
+    from labeling.release import version as release
 
     return {
         "dataset_version": release.VERSION,

@@ -13,7 +13,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from labeling import schema
+from labeling.annotation import schema
+from labeling.release.tasks import TASKS
 
 CUES: dict[str, dict[str, tuple[str, ...]]] = {
     # Stance: the wording of the favor and against rows of the codebook's stance table (section 4).

@@ -8,34 +8,16 @@ instance is 0 (`zero_division=0`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from labeling import schema
+from labeling.annotation import schema
+from labeling.release.tasks import METRICS
 
 ZERO_DIVISION = 0.0
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 20261122
 CONFIDENCE = 0.95
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """How a task is scored: the main score's name and the labels it averages (None: present)."""
-
-    main: str
-    main_labels: tuple[str, ...] | None
-    description: str
-
-
-METRICS: dict[str, MetricSpec] = {
-    "stance": MetricSpec("f_avg", ("favor", "against"), "F_avg: mean F1 of favor and against (SemEval-2016 Task 6)"),
-    "frame": MetricSpec("macro_f1", None, "macro-F1 over the frames present in the gold data"),
-    "topic": MetricSpec("macro_f1", None, "macro-F1 over the topics present in the gold data"),
-}
-"""Task -> metric spec; the scorer, the leaderboard and the card read it."""
 
 
 def present_labels(task: str, y_true) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import skops.io as sio
 
-from labeling.segment import InputError
+from labeling.core.errors import InputError
 
 TRUSTED = (
     "baselines.keywords.KeywordClassifier",

@@ -5,14 +5,19 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from labeling import schema
-from labeling.corpus import ROOT
-from labeling.files import dumps_json, dumps_jsonl, write_atomic
+from labeling.annotation import schema
+from labeling.release.tasks import TASKS
+from labeling.core import docblocks
+from labeling.core.io import dumps_json, dumps_jsonl, write_folder
+from labeling.core.paths import DATA_DIR, README, ROOT
+from labeling.core.tables import markdown_table
+from labeling.release.tasks import MAIN_SCORE_NAMES as MAIN_NAMES
 
 from .metrics import METRICS
 
 RESULTS_DIR = ROOT / "baselines" / "results"
-MAIN_NAMES = {"f_avg": "F_avg", "macro_f1": "macro-F1"}
+LEADERBOARD_DOCS = (README, DATA_DIR / "README.md")
+"""Documents whose `leaderboard` block the report step fills."""
 PROTOCOL_TITLES = {
     "split": "test split (hyper-parameters chosen on validation)",
     "cv": "leave-one-article-out cross-validation (pooled predictions; per-fold mean ± std)",
@@ -36,19 +41,14 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
     """One table per task and protocol: main score and macro-F1 with 95% intervals, accuracy."""
     parts = []
     for protocol_name in [protocol] if protocol else list(PROTOCOL_TITLES):
-        for task in [t for t in schema.TASKS if t in results["metrics"]]:
+        for task in [t for t in TASKS if t in results["metrics"]]:
             main_name = MAIN_NAMES[METRICS[task].main]
             extra_macro = METRICS[task].main != "macro_f1"
             header = ["rank", "baseline", f"{main_name} [95% CI]", *(["macro-F1 [95% CI]"] if extra_macro else []),
                       "accuracy"]
             if protocol_name == "cv":
                 header.append(f"{main_name} per fold, mean ± std")
-            lines = [
-                f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}",
-                "",
-                "| " + " | ".join(header) + " |",
-                "|" + "|".join("---" for _ in header) + "|",
-            ]
+            rows = []
             rank = 0
             for run in ranked(results, task, protocol_name):
                 ev = run[protocol_name]["evaluation"]
@@ -62,16 +62,21 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                 if protocol_name == "cv":
                     cv = run["cv"]
                     row.append(f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
-                lines.append("| " + " | ".join(row) + " |")
-            parts.append("\n".join(lines))
+                rows.append(row)
+            title = f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}"
+            parts.append(title + "\n\n" + markdown_table(header, rows))
     return "\n\n".join(parts)
 
 
-def clears_floor(results: dict, task: str, protocol: str, roles: tuple[str, ...] = ("floor", "reference", "model")) -> dict:
-    """Whether the best baseline's (of the given roles) main-score interval lies above the majority's."""
+def clears_floor(results: dict, task: str, protocol: str,
+                 roles: tuple[str, ...] = ("floor", "reference", "model")) -> dict | None:
+    """Whether the best baseline's (of the given roles) main-score interval lies above the majority's;
+    None when the run has no such baseline or no majority floor to compare with."""
     runs = [r for r in ranked(results, task, protocol) if r["kind"] == "baseline"]
-    best = next(r for r in runs if results["roles"].get(r["baseline"], "model") in roles)
-    majority = next(r for r in runs if r["baseline"] == "majority")
+    best = next((r for r in runs if results["roles"].get(r["baseline"], "model") in roles), None)
+    majority = next((r for r in runs if r["baseline"] == "majority"), None)
+    if best is None or majority is None:
+        return None
     lo = best[protocol]["evaluation"]["ci"]["main"][0]
     hi = majority[protocol]["evaluation"]["ci"]["main"][1]
     return {"best": best["baseline"], "best_lower": lo, "majority_upper": hi, "clears": lo > hi}
@@ -137,28 +142,40 @@ def plot_labels(stats: dict, task: str, path: Path) -> None:
     plt.close(fig)
 
 
-def write(results: dict, out: Path = RESULTS_DIR) -> list[Path]:
-    """Write results.json, leaderboard.md, predictions/ and the plots; return the paths written."""
+def write(results: dict, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[Path]:
+    """Write results.json, leaderboard.md, predictions/ and the plots as one unit; return their paths.
+
+    Everything is staged in a temporary folder that then replaces `out` whole, so a reader never
+    sees new results beside old predictions, and a killed run leaves the old folder intact."""
     import json
 
-    from .data import DATA_DIR
+    out = Path(out)
+    if stats is None:
+        stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
 
+    def fill(tmp: Path) -> list[Path]:
+        _write_all(results, tmp, stats)
+        return [out / p.relative_to(tmp) for p in sorted(tmp.rglob("*")) if p.is_file()]
+
+    return write_folder(out, fill, replace=True)
+
+
+def _write_all(results: dict, out: Path, stats: dict) -> None:
     summary, predictions = split_predictions(results)
-    written = []
 
     def put(rel: str, text: str) -> None:
-        write_atomic(out / rel, text)
-        written.append(out / rel)
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text, encoding="utf-8")
 
     put("results.json", dumps_json(summary))
     floors = "\n".join(
         f"- {task}, {protocol}, best {which}: `{c['best']}` lower bound {c['best_lower']:.3f} "
         f"{'>' if c['clears'] else '<='} majority upper bound {c['majority_upper']:.3f}: "
         f"{'clears' if c['clears'] else 'does not clear'} the floor"
-        for task in schema.TASKS if task in summary["metrics"] for protocol in PROTOCOL_TITLES
+        for task in TASKS if task in summary["metrics"] for protocol in PROTOCOL_TITLES
         for which, roles in (("overall", ("floor", "reference", "model")), ("learned model", ("model",)))
-        for c in [clears_floor(summary, task, protocol, roles)]
-    )
+        for c in [clears_floor(summary, task, protocol, roles)] if c is not None
+    ) or "- not judged: this run lacks the majority floor or a learned model"
     prov = summary["provenance"]
     put(
         "leaderboard.md",
@@ -170,30 +187,21 @@ def write(results: dict, out: Path = RESULTS_DIR) -> list[Path]:
         f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
         + "".join(f"\nNot run: `{name}`, {why}.\n" for name, why in summary["not_run"].items()),
     )
-    for stale in sorted((out / "predictions").glob("*/*.jsonl")):
-        if stale.relative_to(out / "predictions").as_posix() not in predictions:
-            stale.unlink()
     for name, rows in predictions.items():
         put(f"predictions/{name}", dumps_jsonl(rows))
-    stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
-    for task in [t for t in schema.TASKS if t in summary["metrics"]]:
+    for task in [t for t in TASKS if t in summary["metrics"]]:
         for rel, plot in ((f"confusion_{task}.png", lambda p: plot_confusion(summary, task, p)),
                           (f"labels_{task}.png", lambda p: plot_labels(stats, task, p))):
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             plot(out / rel)
-            written.append(out / rel)
-    return written
-
-
-README = ROOT / "README.md"
 
 
 def readme_block(results: dict) -> str:
-    """The README's leaderboard: both protocols."""
+    """The leaderboard block of the README and the dataset card: both protocols."""
     return leaderboard_markdown(split_predictions(results)[0])
 
 
-def sync_readme(results: dict) -> bool:
-    from labeling import docblocks
-
-    return docblocks.sync(README, "leaderboard", readme_block(results))
+def sync_leaderboards(results: dict, documents=LEADERBOARD_DOCS) -> list[Path]:
+    """Fill the leaderboard block of the README and the dataset card; return those that changed."""
+    block = readme_block(results)
+    return [doc for doc in documents if doc.exists() and docblocks.sync(doc, "leaderboard", block)]

@@ -19,7 +19,9 @@ from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, ParameterGri
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from labeling import release, schema
+from labeling.annotation import schema
+from labeling.release import version as release
+from labeling.release.tasks import TASKS
 
 from . import data, metrics
 from .registry import BASELINES, SEED, Baseline
@@ -161,7 +163,7 @@ def run_job(task: str, name: str) -> tuple[dict, dict[str, float]]:
     return entry, timings
 
 
-def run_all(names: list[str] | None = None, tasks=schema.TASKS, progress: bool = True,
+def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
             n_jobs: int = -1, optional: bool = False) -> tuple[dict, dict]:
     """Results of every baseline × task × protocol, and the wall time of each run (kept apart).
 

@@ -1,15 +1,49 @@
-"""Command line of the labeling package: python -m labeling VERB [options]."""
+"""Command line of the labeling package: python -m labeling VERB [options].
+
+Each verb imports its stage when it runs, so that quick verbs (segment, validate) do not pay for
+the dataset and plotting libraries.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
 
-from . import cli, corpus, docblocks
-from .files import dumps_json, dumps_jsonl, write_atomic
-from .segment import InputError, decode, read_article, segment_text
+from .core import cli, docblocks
+from .core.errors import CheckFailed, InputError
+from .core.io import check_output_file, dumps_json, dumps_jsonl, write_atomic
+from .core.paths import ANNOTATIONS_DIR, DATA_DIR, DOCS_DIR, README, SEGMENTS_FILE, shown
+from .corpus import seeds as corpus
+from .corpus.segment import decode, read_article, segment_text
+
+
+def positive_float(value: str) -> float:
+    """argparse type: a finite number above zero."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not math.isfinite(number) or number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a finite number above 0")
+    return number
+
+
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    if not re.fullmatch(r"[0-9]{1,9}", value.strip()) or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a whole number of at least 1")
+    return int(value)
+
+
+def size_list(value: str) -> tuple[int, ...]:
+    """argparse type: comma-separated whole numbers of at least 1, e.g. 4,40,400."""
+    parts = value.split(",")
+    if not parts or not all(re.fullmatch(r"[0-9]{1,7}", p.strip()) and int(p) >= 1 for p in parts):
+        raise argparse.ArgumentTypeError(f"{value!r}: give comma-separated whole numbers of at least 1, e.g. 4,40,400")
+    return tuple(int(p) for p in parts)
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
@@ -28,27 +62,27 @@ def cmd_segments(args: argparse.Namespace) -> int:
         diff = corpus.segments_diff()
         if diff:
             sys.stderr.write(diff)
-            print(
-                f"error: {corpus.SEGMENTS_FILE.name} differs from a fresh segmentation of the seeds "
-                "(diff above); review it, then run `python -m labeling segments` to refreeze",
-                file=sys.stderr,
+            raise CheckFailed(
+                f"{SEGMENTS_FILE.name} differs from a fresh segmentation of the seeds "
+                "(diff above); review it, then run `python -m labeling segments` to refreeze"
             )
-            return 1
-        print(f"{corpus.SEGMENTS_FILE.name}: matches a fresh segmentation of the seeds")
+        print(f"{SEGMENTS_FILE.name}: matches a fresh segmentation of the seeds")
         return 0
     records = corpus.segment_corpus(corpus.load_articles())
-    write_atomic(corpus.SEGMENTS_FILE, dumps_jsonl(records))
-    print(f"wrote {len(records)} segments to {corpus.SEGMENTS_FILE.relative_to(corpus.ROOT)}")
+    write_atomic(SEGMENTS_FILE, dumps_jsonl(records))
+    print(f"wrote {len(records)} segments to {shown(SEGMENTS_FILE)}")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import compare
+    from .devtools import compare
 
     articles = corpus.load_articles()
     lines = [line for _, _, line in compare.corpus_lines(articles)]
     segmenters = compare.available()
     speeds = compare.speeds(lines, segmenters, args.seconds)
+    if args.output:
+        check_output_file(args.output)
     report = {}
     print(f"{'segmenter':<20} {'segments':>8} {'differing paragraphs':>20} {'MB/s':>8} {'sent/s':>9} {'x ours':>7}")
     for name, fn in segmenters.items():
@@ -73,17 +107,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .annotations import annotation_files, validate
+    from .annotation.records import annotation_files, validate
 
     records = validate()
     for name, path in annotation_files().items():
-        print(f"{corpus.shown(path)}: {len(records[name])} records OK")
+        print(f"{shown(path)}: {len(records[name])} records OK")
     return 0
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
-    from . import agreement
+    from .annotation import agreement
 
+    if args.output:
+        check_output_file(args.output)
     report = agreement.compute()
     print(agreement.format_report(report))
     out = args.output or agreement.AGREEMENT_FILE
@@ -92,14 +128,16 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     if args.output is None:
         for doc in agreement.DOCUMENTS:
             if docblocks.sync(doc, "agreement", agreement.markdown(report)):
-                print(f"updated the agreement block of {doc.relative_to(corpus.ROOT)}")
+                print(f"updated the agreement block of {shown(doc)}")
     return 0
 
 
 def cmd_labelstudio_export(args: argparse.Namespace) -> int:
-    from . import labelstudio
+    from .annotation import labelstudio
 
-    args.out.mkdir(parents=True, exist_ok=True)
+    from .core.io import check_output_folder
+
+    check_output_folder(args.out, args.force)
     tasks = labelstudio.tasks()
     write_atomic(args.out / "tasks.json", dumps_json(tasks))
     write_atomic(args.out / "labeling_config.xml", labelstudio.labeling_config())
@@ -108,8 +146,7 @@ def cmd_labelstudio_export(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_import(args: argparse.Namespace) -> int:
-    from . import labelstudio
-    from .annotations import ANNOTATIONS_DIR
+    from .annotation import labelstudio
 
     if not re.fullmatch(r"annotator_[A-Za-z0-9][A-Za-z0-9_-]{0,63}", args.name):
         raise InputError(f"--name {args.name!r}: annotator files are named annotator_<id> (letters, digits, _ -)")
@@ -123,57 +160,58 @@ def cmd_labelstudio_import(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from . import build
+    from .release import build
 
     if args.check:
         problems = build.check(args.out)
         if problems:
             for problem in problems:
                 print(problem, file=sys.stderr)
-            print("error: data/ is stale; run `python -m labeling build` and commit it", file=sys.stderr)
-            return 1
-        print("data/ is up to date")
+            raise CheckFailed(f"{shown(args.out)} is stale; run `python -m labeling build` and commit it")
+        print(f"{shown(args.out)}/ is up to date")
         return 0
     target = args.text_free or args.out
-    build.build(target, text=args.text_free is None)
-    print(f"built {target}")
+    build.build(target, text=args.text_free is None, force=args.force)
+    print(f"built {shown(target)}")
     return 0
 
 
 def cmd_rehydrate(args: argparse.Namespace) -> int:
-    from .rehydrate import rehydrate
+    from .release.rehydrate import rehydrate
 
-    rows = rehydrate(args.release, args.articles, args.out)
+    rows = rehydrate(args.release, args.articles, args.out, force=args.force)
     print(f"filled text into {rows} rows; wrote {args.out}")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .publish import publish
+    from .release.publish import publish
 
-    print(publish(args.repo_id, private=args.private))
+    print(publish(args.repo_id, private=args.private, text_free=args.text_free))
     return 0
 
 
 def cmd_segment_corpus(args: argparse.Namespace) -> int:
-    from .scale import segment_corpus_file
+    from .corpus.scale import segment_corpus_file
 
+    check_output_file(args.out, inputs=(args.src,))
     n = segment_corpus_file(args.src, args.out, num_proc=args.num_proc)
     print(f"wrote {n} sentences to {args.out}")
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from . import bench
+    from .devtools import bench
 
-    sizes = tuple(int(x) for x in args.sizes.split(","))
+    sizes = args.sizes
+    check_output_file(args.output)
     report = bench.run_all(args.seconds, sizes, main_job=not args.no_main_job)
     table = bench.format_report(report)
     print(table)
     write_atomic(args.output, dumps_json(report))
     print(f"\nwrote {args.output}")
     if args.update_readme:
-        docblocks.sync(corpus.ROOT / "README.md", "performance", table)
+        docblocks.sync(README, "performance", table)
         print("updated the Performance section of README.md")
     return 0
 
@@ -207,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("src", type=Path)
     p.add_argument("out", type=Path)
-    p.add_argument("--num-proc", type=int, default=None, help="worker processes (default: one)")
+    p.add_argument("--num-proc", type=positive_int, default=None, help="worker processes (default: one)")
     p.set_defaults(func=cmd_segment_corpus)
 
     p = sub.add_parser(
@@ -228,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Segment the seeds' paragraphs with every installed segmenter; print how many "
         "paragraphs differ from ours and each one's throughput, measured in one run.",
     )
-    p.add_argument("--seconds", type=float, default=1.0, help="minimum timing per segmenter")
+    p.add_argument("--seconds", type=positive_float, default=1.0, help="minimum timing per segmenter")
     p.add_argument("--verbose", "-v", action="store_true", help="print every differing span")
     p.add_argument("--output", type=Path, help="also write the report as JSON")
     p.set_defaults(func=cmd_compare)
@@ -240,10 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
         "build and baseline times, the main job's wall time, and segmentation and build time on "
         "synthetic corpora of growing size; check the performance targets.",
     )
-    p.add_argument("--seconds", type=float, default=1.0, help="minimum timing per segmenter")
-    p.add_argument("--sizes", default="4,40,400,4000", help="synthetic corpus sizes (articles)")
+    p.add_argument("--seconds", type=positive_float, default=1.0, help="minimum timing per segmenter")
+    p.add_argument("--sizes", type=size_list, default=(4, 40, 400, 4000), help="synthetic corpus sizes (articles), e.g. 4,40,400")
     p.add_argument("--no-main-job", action="store_true", help="skip timing the main job")
-    p.add_argument("--output", type=Path, default=corpus.ROOT / "docs" / "benchmark.json")
+    p.add_argument("--output", type=Path, default=DOCS_DIR / "benchmark.json")
     p.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     p.set_defaults(func=cmd_bench)
 
@@ -271,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write OUT/tasks.json (one task per segment, with its paragraph as context) and "
         "OUT/labeling_config.xml generated from the schema.",
     )
-    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("out", type=Path, help="output folder (new or empty)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder (only our two files are replaced)")
     p.set_defaults(func=cmd_labelstudio_export)
 
     p = sub.add_parser(
@@ -295,7 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 naming every file of data/ that a fresh build would change")
     mode.add_argument("--text-free", type=Path, metavar="OUT", help="write a release without text columns to OUT")
-    p.add_argument("--out", type=Path, default=corpus.ROOT / "data", help="folder to build (default: data/)")
+    p.add_argument("--out", type=Path, default=DATA_DIR,
+                   help="folder to build (default: data/, replaced whole; any other folder must be new or empty)")
+    p.add_argument("--force", action="store_true",
+                   help="build into a non-empty folder other than data/, replacing only the files the build writes")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser(
@@ -306,15 +348,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("release", type=Path, help="text-free release folder")
     p.add_argument("articles", type=Path, help="folder with {article_id}.txt files")
-    p.add_argument("out", type=Path, help="output folder")
+    p.add_argument("out", type=Path, help="output folder (new or empty)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder, replacing only the files written")
     p.set_defaults(func=cmd_rehydrate)
 
     p = sub.add_parser(
         "publish",
-        help="upload data/ to the Hugging Face Hub",
-        description="Upload data/ as a dataset repository with huggingface_hub; needs a token "
-        "(hf auth login or HF_TOKEN) and an up-to-date data/.",
+        help="build a release named for the Hub repository and upload it",
+        description="Build the dataset fresh with REPO_ID in its card, Croissant file and citation, and "
+        "upload it as a dataset repository with huggingface_hub; needs a token (hf auth login or HF_TOKEN).",
     )
+    p.add_argument("--text-free", action="store_true", help="upload the text-free release (no article text)")
     p.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
     p.add_argument("--private", action="store_true", help="create the repository as private")
     p.set_defaults(func=cmd_publish)

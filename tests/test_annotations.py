@@ -17,10 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
-from labeling import agreement, annotations, corpus, docblocks, schema
+from labeling.annotation import agreement, schema
+from labeling.annotation import records as annotations
+from labeling.core import docblocks
+from labeling.core.paths import ROOT
+from labeling.corpus import seeds as corpus
 from labeling.__main__ import main
-from labeling.annotations import LABEL_FIELDS, ValidationError, check_text, read_records
-from labeling.corpus import load_segments
+from labeling.annotation.records import LABEL_FIELDS, check_text, read_records
+from labeling.core.errors import ValidationError
+from labeling.corpus.seeds import load_segments
 
 COMMITTED = annotations.ANNOTATIONS_DIR
 SEGMENT_LIST = load_segments()
@@ -344,7 +349,7 @@ def test_folder_without_gold_or_second_annotator(tmp_path):
 def test_cli_validate_passes_on_committed_files():
     out = subprocess.run(
         [sys.executable, "-m", "labeling", "validate"],
-        capture_output=True, text=True, timeout=60, cwd=corpus.ROOT,
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
     )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""

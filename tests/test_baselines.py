@@ -25,10 +25,16 @@ from baselines import data, evaluate, metrics, report, run
 from baselines.__main__ import main as baselines_main
 from baselines.keywords import CUES, KeywordClassifier
 from baselines.registry import BASELINES, Baseline
-from labeling import annotations, corpus, docblocks, release, schema
-from labeling.files import dumps_json
+from labeling.release.tasks import TASKS
+from labeling.annotation import records as annotations
+from labeling.annotation import schema
+from labeling.core import docblocks
+from labeling.core.paths import ROOT
+from labeling.corpus import seeds as corpus
+from labeling.release import version as release
+from labeling.core.io import dumps_json
 
-ROOT = corpus.ROOT
+ROOT = ROOT
 RESULTS_DIR = ROOT / "baselines" / "results"
 dataset = pytest.mark.dataset
 
@@ -45,7 +51,7 @@ def labelled(task: str, n: int, seed: int, pool: list[str] | None = None) -> tup
 # -- metrics ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("task", schema.TASKS)
+@pytest.mark.parametrize("task", TASKS)
 def test_scores_agree_with_sklearn(task):
     y_true, y_pred = labelled(task, 80, seed=1, pool=list(schema.labels(task))[:4])
     got = metrics.scores(task, y_true, y_pred)
@@ -106,7 +112,7 @@ def test_bootstrap_is_deterministic_for_a_seed():
     assert set(a) == {"main", "macro_f1", "accuracy"}
 
 
-@pytest.mark.parametrize("task", schema.TASKS)
+@pytest.mark.parametrize("task", TASKS)
 def test_bootstrap_intervals_contain_the_point_estimate(task):
     y_true, y_pred = labelled(task, 150, seed=4, pool=list(schema.labels(task))[:3])
     point = metrics.scores(task, y_true, y_pred)
@@ -185,7 +191,7 @@ def test_core_and_optional_baselines_are_registered():
 
 
 @pytest.mark.parametrize("name", list(BASELINES))
-@pytest.mark.parametrize("task", schema.TASKS)
+@pytest.mark.parametrize("task", TASKS)
 def test_make_returns_a_fresh_unfitted_estimator_each_call(name, task):
     make = BASELINES[name].make
     a, b = make(task), make(task)
@@ -201,7 +207,7 @@ def test_make_returns_a_fresh_unfitted_estimator_each_call(name, task):
 
 
 @pytest.mark.parametrize("name", CORE)
-@pytest.mark.parametrize("task", schema.TASKS)
+@pytest.mark.parametrize("task", TASKS)
 def test_core_baseline_fits_and_predicts_tiny_text_data(name, task):
     texts, labels = map(list, zip(*TINY[task]))
     grid = list(ParameterGrid(BASELINES[name].grid)) or [{}]
@@ -268,7 +274,7 @@ def test_keyword_classifier_counts_cues_and_falls_back_to_the_majority():
 
 
 def test_keyword_cues_use_only_schema_labels():
-    assert set(CUES) <= set(schema.TASKS)
+    assert set(CUES) <= set(TASKS)
     for task, by_label in CUES.items():
         assert set(by_label) <= set(schema.labels(task)), task
         for label, cues in by_label.items():
@@ -310,7 +316,7 @@ def test_run_all_is_deterministic(two_runs):
     first, second = two_runs
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     baselines = {(r["task"], r["baseline"]) for r in first["runs"] if r["kind"] == "baseline"}
-    assert baselines == {(t, b) for t in schema.TASKS for b in ("majority", "keywords")}
+    assert baselines == {(t, b) for t in TASKS for b in ("majority", "keywords")}
 
 
 @dataset
@@ -380,7 +386,7 @@ def test_annotator_ceiling_rows_for_each_annotator_and_task(two_runs):
     assert len(annotators) >= 2
     rows = [r for r in two_runs[0]["runs"] if r["kind"] == "annotator"]
     assert Counter((r["task"], r["baseline"]) for r in rows) == Counter(
-        (t, a) for t in schema.TASKS for a in annotators
+        (t, a) for t in TASKS for a in annotators
     )
     for r in rows:
         assert r["split"]["evaluation"]["n"] == len(data.task_frames(r["task"])["test"])
@@ -448,7 +454,7 @@ def score(capsys, *args: str) -> tuple[int, str, str]:
 
 
 @dataset
-@pytest.mark.parametrize("task", schema.TASKS)
+@pytest.mark.parametrize("task", TASKS)
 def test_cli_scores_a_committed_predictions_file(task, capsys):
     path = RESULTS_DIR / "predictions" / task / "keywords.test.jsonl"
     predicted = {r["id"]: r["label"] for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}

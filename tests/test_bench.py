@@ -1,6 +1,6 @@
 """The benchmark's building blocks: convention check, synthetic corpora, scaling rows, report."""
 
-from labeling import bench, compare
+from labeling.devtools import bench, compare
 
 
 def test_only_our_segmenter_meets_the_conventions_among_installed_ones():

@@ -23,14 +23,20 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from labeling import annotations, build, corpus, release, rehydrate, schema, splits
+from labeling.release.tasks import TASKS
+from labeling.annotation import records as annotations
+from labeling.annotation import schema
+from labeling.core.paths import ROOT
+from labeling.corpus import seeds as corpus
+from labeling.release import build, configs, dataset, rehydrate, splits
+from labeling.release import version as release
 from labeling.__main__ import main as labeling_main
-from labeling.annotations import ValidationError
-from labeling.segment import InputError
+from labeling.core.errors import ValidationError
+from labeling.core.errors import InputError
 
-ROOT = corpus.ROOT
+ROOT = ROOT
 DATA = ROOT / "data"
-SPLIT_CONFIGS = ("sentences", *schema.TASKS)
+SPLIT_CONFIGS = ("sentences", *TASKS)
 """Configs with train / validation / test splits; the others have one split."""
 
 dataset = pytest.mark.dataset
@@ -75,7 +81,7 @@ def expected_split_of() -> dict[str, str]:
             a: [gold()[s["id"]][task] for s in segments() if s["article_id"] == a and is_benchmark(s)]
             for a in sorted(seed_articles())
         }
-        for task in schema.TASKS
+        for task in TASKS
     }
     return splits.choose(task_labels)
 
@@ -88,10 +94,10 @@ def expected_ids() -> dict[str, dict[str, list[str]]]:
     for split in splits.SPLITS:
         in_split = [s for s in segments() if split_of[s["article_id"]] == split]
         out.setdefault("sentences", {})[split] = [s["id"] for s in in_split]
-        for task in schema.TASKS:
+        for task in TASKS:
             out.setdefault(task, {})[split] = [s["id"] for s in in_split if is_benchmark(s)]
-    out["articles"] = {build.SINGLE_SPLIT: sorted(seed_articles())}
-    out["annotations"] = {build.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
+    out["articles"] = {configs.SINGLE_SPLIT: sorted(seed_articles())}
+    out["annotations"] = {configs.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
     return out
 
 
@@ -139,10 +145,10 @@ def test_default_config_loads_offline_and_is_sentences():
 
 
 @dataset
-@pytest.mark.parametrize("config", build.CONFIGS)
+@pytest.mark.parametrize("config", configs.CONFIGS)
 def test_config_loads_with_schema_class_labels(config):
     ds = load(config)
-    label_fields = {"label": config} if config in schema.TASKS else (
+    label_fields = {"label": config} if config in TASKS else (
         {f: f for f in schema.FIELDS} if config in ("sentences", "annotations") else {}
     )
     for split in ds:
@@ -151,11 +157,11 @@ def test_config_loads_with_schema_class_labels(config):
         assert class_labels == set(label_fields)
         for column, field in label_fields.items():
             assert feats[column].names == list(schema.labels(field))
-        assert list(feats) == list(build.features(config))
+        assert list(feats) == list(configs.features(config))
 
 
 @dataset
-@pytest.mark.parametrize("config", build.CONFIGS)
+@pytest.mark.parametrize("config", configs.CONFIGS)
 def test_row_counts_per_split_follow_segments_gold_and_benchmark_types(config):
     ds = load(config)
     want = expected_ids()[config]
@@ -170,7 +176,7 @@ def test_task_configs_hold_only_benchmark_segment_types():
     types = {s["id"]: gold()[s["id"]]["segment_type"] for s in segments()}
     left_out = set(schema.SEGMENT_TYPE) - set(schema.BENCHMARK_SEGMENT_TYPES)
     assert any(t in left_out for t in types.values()), "no left-out segment type: the test would be vacuous"
-    for task in schema.TASKS:
+    for task in TASKS:
         ds = load(task)
         ids = [i for split in ds for i in ds[split]["id"]]
         assert {types[i] for i in ids} <= set(schema.BENCHMARK_SEGMENT_TYPES)
@@ -178,7 +184,7 @@ def test_task_configs_hold_only_benchmark_segment_types():
 
 @dataset
 def test_articles_split_column_is_the_chosen_split():
-    rows = load("articles")[build.SINGLE_SPLIT]
+    rows = load("articles")[configs.SINGLE_SPLIT]
     assert dict(zip(rows["article_id"], rows["split"])) == expected_split_of()
     assert set(expected_split_of().values()) == set(splits.SPLITS)
 
@@ -212,7 +218,7 @@ def test_every_text_is_its_span_of_the_seed_article(config):
 
 @dataset
 def test_articles_config_carries_the_seed_texts_and_their_hashes():
-    rows = load("articles")[build.SINGLE_SPLIT]
+    rows = load("articles")[configs.SINGLE_SPLIT]
     seeds = seed_articles()
     metadata = json.loads(corpus.METADATA_FILE.read_text(encoding="utf-8"))
     meta = {m["id"]: m for m in metadata}
@@ -256,7 +262,7 @@ def test_every_segment_is_in_sentences_with_its_offsets_and_gold_labels():
 
 @dataset
 def test_task_labels_are_the_gold_labels():
-    for task in schema.TASKS:
+    for task in TASKS:
         ds = load(task)
         for split in ds:
             for r in named_rows(ds[split]):
@@ -266,8 +272,8 @@ def test_task_labels_are_the_gold_labels():
 @dataset
 def test_annotations_one_row_per_segment_per_annotation_file():
     ds = load("annotations")
-    assert list(ds) == [build.SINGLE_SPLIT]
-    rows = named_rows(ds[build.SINGLE_SPLIT])
+    assert list(ds) == [configs.SINGLE_SPLIT]
+    rows = named_rows(ds[configs.SINGLE_SPLIT])
     records = annotation_records()
     assert len(records) >= 3
     keys = Counter((r["id"], r["annotator"]) for r in rows)
@@ -297,7 +303,7 @@ def test_parquet_file_reads_directly_with_pandas_and_pyarrow(rel):
     table = pq.read_table(DATA / rel)
     want = len(expected_ids()[config][split])
     assert len(frame) == table.num_rows == want
-    assert list(frame.columns) == table.column_names == list(build.features(config))
+    assert list(frame.columns) == table.column_names == list(configs.features(config))
     key = "article_id" if config == "articles" else "id"
     assert Counter(frame[key]) == Counter(table.column(key).to_pylist()) == Counter(expected_ids()[config][split])
 
@@ -309,7 +315,7 @@ def test_parquet_file_reads_directly_with_pandas_and_pyarrow(rel):
 def test_card_yaml_declares_every_config_with_existing_files():
     header, _ = card_parts((DATA / "README.md").read_text(encoding="utf-8"))
     configs = {c["config_name"]: c for c in header["configs"]}
-    assert set(configs) == set(build.CONFIGS)
+    assert set(configs) == set(configs.CONFIGS)
     assert [name for name, c in configs.items() if c.get("default")] == ["sentences"]
     for name, c in configs.items():
         declared = {f["split"]: f["path"] for f in c["data_files"]}
@@ -322,14 +328,14 @@ def test_card_yaml_declares_every_config_with_existing_files():
 def test_card_dataset_info_matches_parquet_rows_and_schema_labels():
     header, _ = card_parts((DATA / "README.md").read_text(encoding="utf-8"))
     infos = {i["config_name"]: i for i in header["dataset_info"]}
-    assert set(infos) == set(build.CONFIGS)
+    assert set(infos) == set(configs.CONFIGS)
     for config, info in infos.items():
         counts = {s["name"]: s["num_examples"] for s in info["splits"]}
         assert counts == {
             split: pq.read_metadata(DATA / config / f"{split}.parquet").num_rows for split in expected_ids()[config]
         }
         declared = [f["name"] for f in info["features"]]
-        assert declared == list(build.features(config))
+        assert declared == list(configs.features(config))
         for f in info["features"]:
             if isinstance(f["dtype"], dict):
                 names = f["dtype"]["class_label"]["names"]
@@ -410,7 +416,7 @@ def test_croissant_record_set_yields_the_parquet_rows(croissant, config, split):
 
 @pytest.fixture(scope="module")
 def inputs():
-    return build.gather()
+    return dataset.gather()
 
 
 @pytest.fixture(scope="module")
@@ -450,7 +456,7 @@ def test_check_names_every_altered_missing_and_extra_file(full_build, tmp_path):
     table = pq.read_table(copy / "stance" / "test.parquet")
     rows = table.to_pylist()
     rows[0]["label"] = (rows[0]["label"] + 1) % len(schema.labels("stance"))
-    build.write_parquet(rows, build.features("stance"), copy / "stance" / "test.parquet")
+    configs.write_parquet(rows, configs.features("stance"), copy / "stance" / "test.parquet")
     with (copy / "README.md").open("a", encoding="utf-8") as f:
         f.write("\nA hand edit.\n")
     (copy / "frame" / "validation.parquet").unlink()
@@ -486,9 +492,9 @@ def test_failed_write_leaves_the_previous_target_whole(full_build, inputs, tmp_p
     wrote = []
 
     def half_then_fail(out, inputs, text=True):
-        rows = build.tables(inputs)["stance"]["train"]
+        rows = dataset.tables(inputs)["stance"]["train"]
         path = Path(out) / "stance" / "train.parquet"
-        build.write_parquet(rows, build.features("stance"), path)
+        configs.write_parquet(rows, configs.features("stance"), path)
         wrote.append(path)
         raise error
 
@@ -557,7 +563,7 @@ def test_cli_build_with_invalid_annotations_exits_1_and_writes_nothing(tmp_path,
 # -- splits ----------------------------------------------------------------------------------
 
 
-def random_labels(seed: int, n_articles: int, tasks=schema.TASKS) -> dict[str, dict[str, list[str]]]:
+def random_labels(seed: int, n_articles: int, tasks=TASKS) -> dict[str, dict[str, list[str]]]:
     rng = np.random.default_rng(seed)
     out = {}
     for task in tasks:
@@ -590,7 +596,7 @@ def test_choose_four_articles_is_the_brute_force_optimum(seed):
 
 
 def test_choose_breaks_ties_by_sorted_assignment():
-    same = {task: {a: ["x", "y", "y"] for a in ("d", "b", "a", "c")} for task in schema.TASKS}
+    same = {task: {a: ["x", "y", "y"] for a in ("d", "b", "a", "c")} for task in TASKS}
     chosen = splits.choose(same)
     assert chosen == brute_force(same)
     every = [dict(zip("abcd", p)) for p in set(itertools.permutations(["train", "train", "validation", "test"]))]

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from labeling import annotations, corpus, labelstudio, schema
+from labeling.annotation import labelstudio, schema
+from labeling.annotation import records as annotations
+from labeling.corpus import seeds as corpus
 from labeling.__main__ import main
-from labeling.annotations import LABEL_FIELDS, ValidationError
+from labeling.annotation.records import LABEL_FIELDS
+from labeling.core.errors import ValidationError
 
 ANNOTATOR_1 = annotations.ANNOTATIONS_DIR / "annotator_1.jsonl"
 SEGMENTS = corpus.load_segments()

@@ -15,10 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from labeling import corpus
-from labeling.annotations import read_records
-from labeling.corpus import check_article_id, load_segments
-from labeling.segment import InputError, segment_text
+from labeling.core.paths import ROOT
+from labeling.corpus import seeds as corpus
+from labeling.annotation.records import read_records
+from labeling.corpus.seeds import check_article_id, load_segments
+from labeling.core.errors import InputError
+from labeling.corpus.segment import segment_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEGMENTS = {s["id"]: s for s in load_segments()}
@@ -169,7 +171,7 @@ def test_build_killed_half_way_leaves_previous_data_whole(tmp_path):
 
 
 def test_recover_restores_a_set_aside_target(tmp_path):
-    from labeling.build import recover
+    from labeling.core.io import recover_folder as recover
 
     old = tmp_path / "data.old-123"
     old.mkdir()
@@ -201,7 +203,7 @@ def test_seed_named_unsafely_is_refused(tmp_path):
 def test_segment_dataset_with_two_processes_matches_the_serial_segmenter():
     import datasets
 
-    from labeling.scale import segment_dataset
+    from labeling.corpus.scale import segment_dataset
 
     articles = corpus.load_articles()
     table = datasets.Dataset.from_dict(

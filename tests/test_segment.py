@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling import corpus
-from labeling.segment import InputError, decode, read_article, segment_text, split_paragraph
+from labeling.corpus import seeds as corpus
+from labeling.core.errors import InputError
+from labeling.corpus.segment import decode, read_article, segment_text, split_paragraph
 
 
 def sentences(text: str) -> list[str]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import datasets
 
-from .corpus import check_article_id
-from .segment import InputError, segment_text
+from ..core.errors import InputError
+from .seeds import check_article_id
+from .segment import segment_text
 
 SEGMENT_FEATURES = datasets.Features(
     {

@@ -14,6 +14,8 @@ from pathlib import Path
 import syntok.segmenter
 import syntok.tokenizer
 
+from ..core.errors import InputError
+
 _TOKENIZER = syntok.tokenizer.Tokenizer()
 
 OPENING_QUOTES = "“‘«\"'"
@@ -39,8 +41,6 @@ _TIME_ZONE_WORDS = frozenset(
 _QUOTE_BOUNDARY = re.compile(r"(?<=[.!?])\s*[”»](?=\s+[“‘\"(]?[A-Z])")
 
 
-class InputError(ValueError):
-    """Input that cannot be segmented; the message is one line naming the file and the place."""
 
 
 @dataclass(frozen=True)

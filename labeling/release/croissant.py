@@ -9,7 +9,9 @@ from pathlib import Path
 
 import mlcroissant as mlc
 
-from . import release
+from . import version
+from .configs import features
+from .dataset import BuiltDataset
 
 _DTYPES = {"string": mlc.DataType.TEXT, "int32": mlc.DataType.INTEGER}
 
@@ -19,13 +21,11 @@ def _dtype(feature) -> str:
     return mlc.DataType.INTEGER if hasattr(feature, "names") else _DTYPES[feature.dtype]
 
 
-def metadata(out: Path, built: dict, text: bool = True) -> dict:
+def metadata(out: Path, built: BuiltDataset, repo_id: str = version.DEFAULT_REPO_ID) -> dict:
     """The Croissant JSON-LD of the parquet files under `out`."""
-    from .build import features
-
     distribution, record_sets = [], []
-    for config, by_split in built.items():
-        feats = features(config, text)
+    for config, by_split in built.tables.items():
+        feats = features(config, built.text)
         for split in by_split:
             rel = f"{config}/{split}.parquet"
             file_id = f"{config}-{split}-parquet"
@@ -60,16 +60,16 @@ def metadata(out: Path, built: dict, text: bool = True) -> dict:
                 )
             )
     meta = mlc.Metadata(
-        name=release.PRETTY_NAME,
+        name=version.PRETTY_NAME,
         description=(
             "Sentence-level stance, frame and topic labels for news on US technology restrictions "
             "against China."
         ),
-        license=["https://creativecommons.org/licenses/by/4.0/"],
-        url=f"https://huggingface.co/datasets/{release.HUB_REPO_ID}",
-        version=release.VERSION,
-        date_published=datetime.datetime.fromisoformat(release.RELEASE_DATE),
-        cite_as=release.CITATION,
+        license=version.CROISSANT_LICENSES,
+        url=f"https://huggingface.co/datasets/{repo_id}",
+        version=version.VERSION,
+        date_published=datetime.datetime.fromisoformat(version.RELEASE_DATE),
+        cite_as=version.citation(repo_id),
         in_language=["en"],
         distribution=distribution,
         record_sets=record_sets,

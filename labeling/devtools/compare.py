@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .segment import paragraphs, split_paragraph
+from ..corpus.segment import paragraphs, split_paragraph
 
 Spans = list[tuple[int, int]]
 

@@ -8,13 +8,11 @@ import json
 import re
 from pathlib import Path
 
-from .files import dumps_jsonl
-from .segment import InputError, read_article, segment_text
+from ..core.errors import InputError
+from ..core.io import dumps_jsonl
+from ..core.paths import METADATA_FILE, ROOT, SEEDS_DIR, SEGMENTS_FILE, shown
+from .segment import read_article, segment_text
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS_DIR = ROOT / "seeds"
-METADATA_FILE = SEEDS_DIR / "metadata.json"
-SEGMENTS_FILE = Path(__file__).resolve().parent / "segments.jsonl"
 
 ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """Safe characters for an article id, which becomes part of file names."""

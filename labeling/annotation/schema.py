@@ -76,9 +76,6 @@ FIELDS: dict[str, dict[str, str]] = {
 }
 """Every annotated field, in column order, mapped to its labels and their definitions."""
 
-TASKS = ("stance", "frame", "topic")
-"""The fields that are benchmark classification tasks."""
-
 BENCHMARK_SEGMENT_TYPES = ("headline", "caption", "body")
 """Segment types that enter the task configs; the rest are published in the sentences config."""
 

@@ -8,11 +8,13 @@ import krippendorff
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
-from . import docblocks, schema
-from .annotations import ANNOTATIONS_DIR, GOLD, validate
+from ..core import docblocks
+from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, README
+from . import schema
+from .records import GOLD, validate
 
-AGREEMENT_FILE = ANNOTATIONS_DIR.parent / "agreement.json"
-GUIDELINES_FILE = ANNOTATIONS_DIR.parent / "GUIDELINES.md"
+AGREEMENT_FILE = ANNOTATIONS_DIR / "agreement.json"
+GUIDELINES_FILE = CODEBOOK_DIR / "GUIDELINES_v1.md"
 
 
 def codebook_examples(records: dict[str, dict]) -> set[str]:
@@ -137,5 +139,5 @@ def markdown(report: dict) -> str:
     )
 
 
-DOCUMENTS = (GUIDELINES_FILE, GUIDELINES_FILE.parent.parent / "README.md")
+DOCUMENTS = (GUIDELINES_FILE, README)
 """Files with an `agreement` block that `python -m labeling agreement` fills."""

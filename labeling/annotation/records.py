@@ -9,37 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import Problem, ValidationError
+from ..core.paths import ANNOTATIONS_DIR, SEGMENTS_FILE
+from ..corpus.seeds import load_segments
 from . import schema
-from .corpus import SEGMENTS_FILE, load_segments, shown
 
-ANNOTATIONS_DIR = Path(__file__).resolve().parent / "annotations"
 GOLD = "gold"
 KEY_FIELDS = ("id", "sha256", "text")
 LABEL_FIELDS = tuple(schema.FIELDS)
 _JSON_TYPES = {type(None): "null", list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem, printed as `file:line: message` (line 0: the file as a whole)."""
-
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{shown(self.path)}:{self.line}: {self.message}"
-
-
-class ValidationError(Exception):
-    """Annotation files that do not validate; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 def _natural(name: str) -> tuple:

@@ -8,9 +8,10 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from . import schema
-from .annotations import KEY_FIELDS, LABEL_FIELDS, Problem, ValidationError, check_text
-from .corpus import load_segments
-from .files import dumps_jsonl
+from ..core.errors import Problem, ValidationError
+from ..core.io import dumps_jsonl
+from ..corpus.seeds import load_segments
+from .records import KEY_FIELDS, LABEL_FIELDS, check_text
 
 
 def labeling_config() -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .files import write_atomic
+from .io import write_atomic
 
 
 def _pattern(name: str) -> re.Pattern:
@@ -38,3 +38,9 @@ def sync(path: Path, name: str, content: str) -> bool:
 def is_current(path: Path, name: str, content: str) -> bool:
     text = path.read_text(encoding="utf-8")
     return replace(text, name, content, str(path)) == text
+
+
+def content(text: str, name: str) -> str | None:
+    """The block's content, or None when the text has no such block."""
+    match = _pattern(name).search(text)
+    return match.group(2) if match else None

@@ -19,8 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import compare, corpus, splits
-from .corpus import ROOT
+from ..annotation.records import GOLD, validate
+from ..core.paths import ROOT
+from ..corpus import seeds as corpus
+from ..release import splits
+from ..release.build import write_dataset
+from ..release.dataset import BuildInputs, gather
+from . import compare
 
 SCALES = (4, 40, 400, 4000)
 MAIN_JOB_TARGET_S = 15.0
@@ -72,8 +77,6 @@ def perturb(text: str, k: int) -> str:
 
 def synthetic_inputs(n_articles: int) -> tuple[dict, float]:
     """Build inputs for a corpus of n perturbed seed copies, and the time spent segmenting it."""
-    from .annotations import GOLD, validate
-
     seeds = corpus.load_articles()
     metadata = corpus.load_metadata()
     gold = list(validate()[GOLD].values())
@@ -93,19 +96,17 @@ def synthetic_inputs(n_articles: int) -> tuple[dict, float]:
         labels[s["id"]] = {"id": s["id"], "sha256": s["sha256"], "text": s["text"],
                            **{f: g[f] for f in ("segment_type", "stance", "frame", "topic")}, "rationale": ""}
     annotations = {"annotator_1": labels, "annotator_2": labels, GOLD: labels}
-    inputs = {
-        "articles": articles, "metadata": meta, "segments": segments, "annotations": annotations,
-        "split_of": {a: splits.by_hash(a) if n_articles > splits.EXHAUSTIVE_MAX else
-                     ("train", "train", "validation", "test")[i % 4] for i, a in enumerate(sorted(articles))},
-        "fold_of": splits.folds(list(articles)),
-    }
+    inputs = BuildInputs(
+        articles=articles, metadata=meta, segments=segments, annotations=annotations,
+        split_of={a: splits.by_hash(a) if n_articles > splits.EXHAUSTIVE_MAX else
+                  ("train", "train", "validation", "test")[i % 4] for i, a in enumerate(sorted(articles))},
+        fold_of=splits.folds(list(articles)), agreement=gather().agreement,
+    )
     return inputs, seg_time
 
 
 def scaling(sizes=SCALES) -> list[dict]:
     """Segmentation and build time for synthetic corpora of each size."""
-    from .build import write_dataset
-
     rows = []
     for n in sizes:
         inputs, seg_time = synthetic_inputs(n)
@@ -114,8 +115,8 @@ def scaling(sizes=SCALES) -> list[dict]:
             write_dataset(Path(tmp), inputs)
             build_time = time.perf_counter() - start
         rows.append({
-            "articles": n, "segments": len(inputs["segments"]),
-            "mb": sum(len(t.encode()) for t in inputs["articles"].values()) / 1e6,
+            "articles": n, "segments": len(inputs.segments),
+            "mb": sum(len(t.encode()) for t in inputs.articles.values()) / 1e6,
             "segment_s": seg_time, "build_s": build_time,
         })
     base = rows[1] if len(rows) > 2 else rows[0]  # the smallest corpus is all fixed cost
@@ -150,19 +151,19 @@ def main_job_time() -> dict:
 
 
 def build_and_baselines() -> dict:
-    """In-process times of one build (into a temporary folder) and one run of every core baseline."""
-    from baselines import run
-
-    from .build import gather, write_dataset
-
+    """Time of one build in process (into a temporary folder), and of one run of every core
+    baseline as its own command (writing its results to a temporary folder)."""
     start = time.perf_counter()
     inputs = gather()
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp), inputs)
     build_s = time.perf_counter() - start
-    start = time.perf_counter()
-    run.run_all(progress=False)
-    return {"build_s": build_s, "baselines_run_s": time.perf_counter() - start}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "baselines", "run", "--quiet", "--out", str(Path(tmp) / "results")],
+                       cwd=ROOT, check=True, capture_output=True)
+        run_s = time.perf_counter() - start
+    return {"build_s": build_s, "baselines_run_s": run_s}
 
 
 def run_all(seconds: float = 1.0, sizes=SCALES, main_job: bool = True) -> dict:

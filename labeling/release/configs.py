@@ -1,0 +1,60 @@
+"""The dataset's configs: their features (ClassLabel names from the schema) and parquet writing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+
+from ..annotation import schema
+from .tasks import TASKS
+
+CONFIGS = ("sentences", *TASKS, "articles", "annotations")
+DEFAULT_CONFIG = "sentences"
+SINGLE_SPLIT = "full"
+"""Split name of the configs that are not benchmark splits (articles, annotations)."""
+
+
+def class_label(field: str) -> datasets.ClassLabel:
+    return datasets.ClassLabel(names=list(schema.labels(field)))
+
+
+def features(config: str, text: bool = True) -> datasets.Features:
+    """The features of one config; text columns left out for the text-free release."""
+    string, int32 = datasets.Value("string"), datasets.Value("int32")
+    if config == "sentences":
+        cols = {
+            "id": string, "article_id": string, "paragraph_index": int32, "sentence_index": int32,
+            "start": int32, "end": int32, "text": string,
+            **{field: class_label(field) for field in schema.FIELDS}, "fold": int32,
+        }
+    elif config in TASKS:
+        cols = {"id": string, "article_id": string, "text": string, "label": class_label(config), "fold": int32}
+    elif config == "articles":
+        cols = {
+            "article_id": string, "title": string, "outlet": string, "published": string,
+            "evidence": string, "language": string, "notes": string, "text": string,
+            "sha256": string, "num_segments": int32, "split": string, "fold": int32,
+        }
+    elif config == "annotations":
+        cols = {
+            "id": string, "article_id": string, "start": int32, "end": int32, "text": string,
+            "annotator": string, **{field: class_label(field) for field in schema.FIELDS},
+            "rationale": string,
+        }
+    else:
+        raise KeyError(config)
+    if not text:
+        cols.pop("text")
+    return datasets.Features(cols)
+
+
+def write_parquet(rows: list[dict], feats: datasets.Features, path: Path) -> int:
+    """One parquet file with the features in its schema metadata; same rows, same bytes.
+
+    Returns the table's size in memory, the `num_bytes` of the card's split info."""
+    table = datasets.Dataset.from_list(rows, features=feats).data.table
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd", write_statistics=False)
+    return table.nbytes

@@ -146,16 +146,17 @@ def cmd_labelstudio_export(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_import(args: argparse.Namespace) -> int:
-    from .annotation import labelstudio
+    from .annotation import labelstudio, records
 
     if not re.fullmatch(r"annotator_[A-Za-z0-9][A-Za-z0-9_-]{0,63}", args.name):
         raise InputError(f"--name {args.name!r}: annotator files are named annotator_<id> (letters, digits, _ -)")
-    out = ANNOTATIONS_DIR / f"{args.name}.jsonl"
+    out = args.out or records.ANNOTATIONS_DIR / f"{args.name}.jsonl"
+    check_output_file(out, inputs=(args.export,))
     if out.exists() and not args.force:
-        raise InputError(f"{out}: exists; pass --force to replace it")
-    records = labelstudio.import_export(args.export, args.annotator)
-    write_atomic(out, labelstudio.to_annotator_file(records, out, args.name))
-    print(f"wrote {len(records)} records to {out}")
+        raise InputError(f"{shown(out)}: exists; pass --force to replace it")
+    imported = labelstudio.import_export(args.export, args.annotator)
+    write_atomic(out, labelstudio.to_annotator_file(imported, out, args.name))
+    print(f"wrote {len(imported)} records to {shown(out)}")
     return 0
 
 
@@ -322,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("export", type=Path, help="Label Studio JSON export")
     p.add_argument("--name", required=True, help="annotator file name, e.g. annotator_3")
     p.add_argument("--annotator", help="completed_by id to keep when tasks have several annotations")
+    p.add_argument("--out", type=Path, help="file to write (default: labeling/annotations/NAME.jsonl)")
     p.add_argument("--force", action="store_true", help="replace an existing annotator file")
     p.set_defaults(func=cmd_labelstudio_import)
 

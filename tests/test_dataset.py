@@ -28,7 +28,9 @@ from labeling.annotation import records as annotations
 from labeling.annotation import schema
 from labeling.core.paths import ROOT
 from labeling.corpus import seeds as corpus
-from labeling.release import build, configs, dataset, rehydrate, splits
+from labeling.release import build, rehydrate, splits
+from labeling.release import configs as release_configs
+from labeling.release import dataset as release_dataset
 from labeling.release import version as release
 from labeling.__main__ import main as labeling_main
 from labeling.core.errors import ValidationError
@@ -96,8 +98,8 @@ def expected_ids() -> dict[str, dict[str, list[str]]]:
         out.setdefault("sentences", {})[split] = [s["id"] for s in in_split]
         for task in TASKS:
             out.setdefault(task, {})[split] = [s["id"] for s in in_split if is_benchmark(s)]
-    out["articles"] = {configs.SINGLE_SPLIT: sorted(seed_articles())}
-    out["annotations"] = {configs.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
+    out["articles"] = {release_configs.SINGLE_SPLIT: sorted(seed_articles())}
+    out["annotations"] = {release_configs.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
     return out
 
 
@@ -145,7 +147,7 @@ def test_default_config_loads_offline_and_is_sentences():
 
 
 @dataset
-@pytest.mark.parametrize("config", configs.CONFIGS)
+@pytest.mark.parametrize("config", release_configs.CONFIGS)
 def test_config_loads_with_schema_class_labels(config):
     ds = load(config)
     label_fields = {"label": config} if config in TASKS else (
@@ -157,11 +159,11 @@ def test_config_loads_with_schema_class_labels(config):
         assert class_labels == set(label_fields)
         for column, field in label_fields.items():
             assert feats[column].names == list(schema.labels(field))
-        assert list(feats) == list(configs.features(config))
+        assert list(feats) == list(release_configs.features(config))
 
 
 @dataset
-@pytest.mark.parametrize("config", configs.CONFIGS)
+@pytest.mark.parametrize("config", release_configs.CONFIGS)
 def test_row_counts_per_split_follow_segments_gold_and_benchmark_types(config):
     ds = load(config)
     want = expected_ids()[config]
@@ -184,7 +186,7 @@ def test_task_configs_hold_only_benchmark_segment_types():
 
 @dataset
 def test_articles_split_column_is_the_chosen_split():
-    rows = load("articles")[configs.SINGLE_SPLIT]
+    rows = load("articles")[release_configs.SINGLE_SPLIT]
     assert dict(zip(rows["article_id"], rows["split"])) == expected_split_of()
     assert set(expected_split_of().values()) == set(splits.SPLITS)
 
@@ -218,7 +220,7 @@ def test_every_text_is_its_span_of_the_seed_article(config):
 
 @dataset
 def test_articles_config_carries_the_seed_texts_and_their_hashes():
-    rows = load("articles")[configs.SINGLE_SPLIT]
+    rows = load("articles")[release_configs.SINGLE_SPLIT]
     seeds = seed_articles()
     metadata = json.loads(corpus.METADATA_FILE.read_text(encoding="utf-8"))
     meta = {m["id"]: m for m in metadata}
@@ -272,8 +274,8 @@ def test_task_labels_are_the_gold_labels():
 @dataset
 def test_annotations_one_row_per_segment_per_annotation_file():
     ds = load("annotations")
-    assert list(ds) == [configs.SINGLE_SPLIT]
-    rows = named_rows(ds[configs.SINGLE_SPLIT])
+    assert list(ds) == [release_configs.SINGLE_SPLIT]
+    rows = named_rows(ds[release_configs.SINGLE_SPLIT])
     records = annotation_records()
     assert len(records) >= 3
     keys = Counter((r["id"], r["annotator"]) for r in rows)
@@ -303,7 +305,7 @@ def test_parquet_file_reads_directly_with_pandas_and_pyarrow(rel):
     table = pq.read_table(DATA / rel)
     want = len(expected_ids()[config][split])
     assert len(frame) == table.num_rows == want
-    assert list(frame.columns) == table.column_names == list(configs.features(config))
+    assert list(frame.columns) == table.column_names == list(release_configs.features(config))
     key = "article_id" if config == "articles" else "id"
     assert Counter(frame[key]) == Counter(table.column(key).to_pylist()) == Counter(expected_ids()[config][split])
 
@@ -315,7 +317,7 @@ def test_parquet_file_reads_directly_with_pandas_and_pyarrow(rel):
 def test_card_yaml_declares_every_config_with_existing_files():
     header, _ = card_parts((DATA / "README.md").read_text(encoding="utf-8"))
     configs = {c["config_name"]: c for c in header["configs"]}
-    assert set(configs) == set(configs.CONFIGS)
+    assert set(configs) == set(release_configs.CONFIGS)
     assert [name for name, c in configs.items() if c.get("default")] == ["sentences"]
     for name, c in configs.items():
         declared = {f["split"]: f["path"] for f in c["data_files"]}
@@ -328,14 +330,14 @@ def test_card_yaml_declares_every_config_with_existing_files():
 def test_card_dataset_info_matches_parquet_rows_and_schema_labels():
     header, _ = card_parts((DATA / "README.md").read_text(encoding="utf-8"))
     infos = {i["config_name"]: i for i in header["dataset_info"]}
-    assert set(infos) == set(configs.CONFIGS)
+    assert set(infos) == set(release_configs.CONFIGS)
     for config, info in infos.items():
         counts = {s["name"]: s["num_examples"] for s in info["splits"]}
         assert counts == {
             split: pq.read_metadata(DATA / config / f"{split}.parquet").num_rows for split in expected_ids()[config]
         }
         declared = [f["name"] for f in info["features"]]
-        assert declared == list(configs.features(config))
+        assert declared == list(release_configs.features(config))
         for f in info["features"]:
             if isinstance(f["dtype"], dict):
                 names = f["dtype"]["class_label"]["names"]
@@ -369,8 +371,8 @@ def test_card_has_the_required_sections_and_the_release_version():
     missing = [s for s in CARD_SECTIONS if s not in headings]
     assert not missing
     assert f"Version {release.VERSION}" in body
-    assert release.CITATION in body
-    assert f"**{release.VERSION}**" in body.split("### Changelog", 1)[1]
+    assert release.citation() in body
+    assert f"#### {release.VERSION}" in body.split("### Changelog", 1)[1]
 
 
 # -- Croissant -------------------------------------------------------------------------------
@@ -416,7 +418,7 @@ def test_croissant_record_set_yields_the_parquet_rows(croissant, config, split):
 
 @pytest.fixture(scope="module")
 def inputs():
-    return dataset.gather()
+    return release_dataset.gather()
 
 
 @pytest.fixture(scope="module")
@@ -456,7 +458,7 @@ def test_check_names_every_altered_missing_and_extra_file(full_build, tmp_path):
     table = pq.read_table(copy / "stance" / "test.parquet")
     rows = table.to_pylist()
     rows[0]["label"] = (rows[0]["label"] + 1) % len(schema.labels("stance"))
-    configs.write_parquet(rows, configs.features("stance"), copy / "stance" / "test.parquet")
+    release_configs.write_parquet(rows, release_configs.features("stance"), copy / "stance" / "test.parquet")
     with (copy / "README.md").open("a", encoding="utf-8") as f:
         f.write("\nA hand edit.\n")
     (copy / "frame" / "validation.parquet").unlink()
@@ -491,17 +493,18 @@ def test_failed_write_leaves_the_previous_target_whole(full_build, inputs, tmp_p
     before = snapshot(target)
     wrote = []
 
-    def half_then_fail(out, inputs, text=True):
-        rows = dataset.tables(inputs)["stance"]["train"]
+    def half_then_fail(out, inputs, *args, **kwargs):
+        rows = release_dataset.tables(inputs)["stance"]["train"]
         path = Path(out) / "stance" / "train.parquet"
-        configs.write_parquet(rows, configs.features("stance"), path)
+        release_configs.write_parquet(rows, release_configs.features("stance"), path)
         wrote.append(path)
         raise error
 
     monkeypatch.setattr(build, "gather", lambda: inputs)
     monkeypatch.setattr(build, "write_dataset", half_then_fail)
-    with pytest.raises(type(error)):
-        build.build(target)
+    # An OSError becomes the one-line InputError the command line prints.
+    with pytest.raises(InputError if isinstance(error, OSError) else type(error)):
+        build.build(target, force=True)
 
     assert wrote and not wrote[0].exists()
     assert snapshot(target) == before
@@ -509,13 +512,13 @@ def test_failed_write_leaves_the_previous_target_whole(full_build, inputs, tmp_p
 
 
 def test_failed_first_build_creates_nothing(inputs, tmp_path, monkeypatch):
-    def fail(out, inputs, text=True):
+    def fail(out, inputs, *args, **kwargs):
         (Path(out) / "stats.json").write_text("{}", encoding="utf-8")
         raise OSError("disk full")
 
     monkeypatch.setattr(build, "gather", lambda: inputs)
     monkeypatch.setattr(build, "write_dataset", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="disk full"):
         build.build(tmp_path / "data")
     assert list(tmp_path.iterdir()) == []
 
@@ -530,7 +533,7 @@ def corrupted_annotations(tmp_path, monkeypatch):
     record["stance"] = "neutral"
     lines[0] = json.dumps(record, ensure_ascii=False) + "\n"
     (directory / "gold.jsonl").write_text("".join(lines), encoding="utf-8")
-    monkeypatch.setattr(build, "validate", lambda: annotations.validate(directory))
+    monkeypatch.setattr(release_dataset, "validate", lambda: annotations.validate(directory))
     written = []
     monkeypatch.setattr(build, "write_dataset", lambda out, *a, **k: written.append(out))
     return written
@@ -544,7 +547,7 @@ def test_invalid_annotations_stop_the_build_before_touching_the_target(
     shutil.copytree(full_build, target)
     before = snapshot(target)
     with pytest.raises(ValidationError) as info:
-        build.build(target)
+        build.build(target, force=True)
     assert any(p.path.name == "gold.jsonl" and p.line == 1 and "neutral" in p.message for p in info.value.problems)
     assert corrupted_annotations == []
     assert snapshot(target) == before
@@ -754,7 +757,7 @@ def test_publish_without_token_exits_2_with_one_line(monkeypatch, capsys, no_net
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub, "get_token", lambda: None)
     checked = []
-    monkeypatch.setattr("labeling.publish.check", lambda folder: checked.append(folder) or [])
+    monkeypatch.setattr("labeling.release.publish.build", lambda folder, **kw: checked.append(folder))
 
     assert labeling_main(["publish", "--repo-id", "a/b"]) == 2
 
@@ -786,7 +789,7 @@ def test_publish_refuses_a_malformed_repo_id_even_with_a_token(repo_id, monkeypa
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "get_token", lambda: "hf_not_a_real_token")
-    monkeypatch.setattr("labeling.publish.check", lambda folder: [])
+    monkeypatch.setattr("labeling.release.publish.build", lambda folder, **kw: None)
 
     assert labeling_main(["publish", "--repo-id", repo_id]) == 2
 

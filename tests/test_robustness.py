@@ -145,7 +145,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_build_killed_half_way_leaves_previous_data_whole(tmp_path):
     target = tmp_path / "data"
-    cmd = [sys.executable, "-m", "labeling", "build", "--out", str(target)]
+    cmd = [sys.executable, "-m", "labeling", "build", "--out", str(target), "--force"]
     subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT, timeout=300)
     before = tree_digest(target)
     annotations_before = tree_digest(ROOT / "labeling" / "annotations")

@@ -88,18 +88,31 @@ def clean_temp_files(folder: Path) -> None:
 
 @contextlib.contextmanager
 def locked(target: Path) -> Iterator[None]:
-    """Hold an exclusive lock for writing `target`; concurrent writers wait for one another."""
+    """Hold an exclusive lock for writing `target`; concurrent writers wait for one another.
+
+    The lock file (`.NAME.lock` beside the target) is removed on release; a waiter that locked a
+    file removed meanwhile notices (its inode is gone from the path) and locks the new one."""
     target = Path(target)
     lock = target.parent / f".{target.name}.lock"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as exc:
-        raise InputError(f"{shown(lock)}: cannot create the lock file ({exc.strerror or exc})") from None
-    try:
+    while True:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise InputError(f"{shown(lock)}: cannot create the lock file ({exc.strerror or exc})") from None
         fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            current = os.stat(lock)
+        except FileNotFoundError:
+            current = None
+        if current is not None and current.st_ino == os.fstat(fd).st_ino:
+            break
+        os.close(fd)
+    try:
         yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
         os.close(fd)
 
 

@@ -99,7 +99,8 @@ def changelog() -> str:
     """The changelog's entries (CHANGELOG.md without its title and preamble)."""
     text = CHANGELOG.read_text(encoding="utf-8")
     start = text.find("\n## ")
-    return text[start + 1:].strip() if start >= 0 else ""
+    entries = text[start + 1:].strip() if start >= 0 else ""
+    return entries.replace("## ", "#### ")
 
 
 def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFAULT_REPO_ID,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from labeling.annotation import schema
@@ -46,6 +47,9 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
         try:
             if reader.fieldnames is None or not {"id", "label"} <= set(reader.fieldnames):
                 raise PredictionError(f"{path}:1: CSV header must contain id and label, got {reader.fieldnames}")
+            doubled = sorted({c for c in reader.fieldnames if reader.fieldnames.count(c) > 1})
+            if doubled:
+                raise PredictionError(f"{path}:1: CSV header repeats column(s) {', '.join(doubled)}")
             for row in reader:
                 if row["id"] is None or row["label"] is None:
                     raise PredictionError(f"{path}:{reader.line_num}: row has fewer fields than the header")
@@ -59,8 +63,14 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
                 continue
             try:
                 obj = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 bad.append(f"line {n} ({exc.msg})")
+                continue
+            except RecursionError:
+                bad.append(f"line {n} (nested too deeply)")
+                continue
+            except ValueError as exc:  # e.g. an integer with more digits than Python converts
+                bad.append(f"line {n} ({str(exc).splitlines()[0][:80]})")
                 continue
             if not isinstance(obj, dict) or "id" not in obj or "label" not in obj:
                 bad.append(f"line {n} (need an object with id and label)")
@@ -85,7 +95,7 @@ def label_name(task: str, value) -> str | None:
     if isinstance(value, str):
         if value in names:
             return value
-        if value.strip().isdigit():
+        if re.fullmatch(r"[0-9]{1,3}", value.strip()):  # ASCII digits only: "²" or "٣" is not an id
             return label_name(task, int(value.strip()))
     return None
 

@@ -69,6 +69,9 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
 its wording: read this baseline as a codebook-informed reference, not as a model that learned."""
 
 
+MAX_CUE = 64
+
+
 class KeywordClassifier(ClassifierMixin, BaseEstimator):
     """Count codebook cues per label; predict the best-scoring label or the majority label.
 
@@ -81,23 +84,33 @@ class KeywordClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(sorted(set(y)))
         self.majority_ = Counter(y).most_common(1)[0][0] if len(y) else schema.labels(self.task)[-1]
         order = schema.labels(self.task)
-        # Regex sources, not compiled patterns, so the fitted model persists with skops.
-        self.patterns_ = {
-            label: "|".join(r"\b" + re.escape(cue) for cue in CUES[self.task][label])
+        # Plain cue words, never regular-expression sources: a saved model holds only words, and the
+        # patterns are rebuilt (each cue escaped) when predicting, so a crafted file cannot hang it.
+        self.cues_ = {
+            label: list(CUES[self.task][label])
             for label in order
             if label in CUES[self.task] and label in set(y)
         }
         return self
 
-    def _predict_one(self, text: str):
+    def _patterns(self) -> dict:
+        patterns = {}
+        for label, cues in self.cues_.items():
+            if not isinstance(cues, list) or not all(isinstance(c, str) and 0 < len(c) <= MAX_CUE for c in cues):
+                raise ValueError(f"cues of {label!r} must be a list of words of 1-{MAX_CUE} characters")
+            patterns[label] = re.compile("|".join(r"\b" + re.escape(cue) for cue in cues))
+        return patterns
+
+    def _predict_one(self, text: str, patterns: dict):
         text = text.lower()
         best, best_hits = self.majority_, 0
-        for label, pattern in self.patterns_.items():
-            hits = len(re.findall(pattern, text))
+        for label, pattern in patterns.items():
+            hits = len(pattern.findall(text))
             if hits > best_hits:
                 best, best_hits = label, hits
         return best
 
     def predict(self, X):
-        check_is_fitted(self, "patterns_")
-        return np.array([self._predict_one(str(x)) for x in X], dtype=object)
+        check_is_fitted(self, "cues_")
+        patterns = self._patterns()
+        return np.array([self._predict_one(str(x), patterns) for x in X], dtype=object)

@@ -35,9 +35,33 @@ def load(path: Path):
         untrusted = sio.get_untrusted_types(file=path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a model file") from None
     except Exception as exc:  # skops raises several types for files that are not skops archives
         raise InputError(f"{path}: not a skops model file ({exc.__class__.__name__})") from None
     refused = sorted(set(untrusted) - set(TRUSTED))
     if refused:
         raise InputError(f"{path}: refusing to load untrusted types: {', '.join(refused)}")
-    return sio.load(path, trusted=[t for t in untrusted])
+    try:
+        model = sio.load(path, trusted=[t for t in untrusted])
+    except Exception as exc:  # a damaged archive fails in many ways inside skops
+        raise InputError(f"{path}: cannot load the model ({exc.__class__.__name__})") from None
+    check_model(path, model)
+    return model
+
+
+def check_model(path: Path, model) -> None:
+    """Refuse a loaded model whose state the project's estimators would not have written."""
+    from sklearn.pipeline import Pipeline
+
+    from .keywords import KeywordClassifier
+
+    steps = [s for _, s in model.steps] if isinstance(model, Pipeline) else [model]
+    for step in steps:
+        if isinstance(step, KeywordClassifier):
+            try:
+                if not isinstance(getattr(step, "cues_", None), dict):
+                    raise ValueError("no cue lists")
+                step._patterns()
+            except ValueError as exc:
+                raise InputError(f"{path}: refusing a keyword model with invalid state ({exc})") from None

@@ -82,7 +82,9 @@ def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
     except UnicodeDecodeError as exc:
         raise ValidationError([Problem(path, 0, f"not valid UTF-8 (byte offset {exc.start})")]) from None
     except ValueError as exc:
-        raise ValidationError([Problem(path, 0, f"invalid JSON ({exc})")]) from None
+        raise ValidationError([Problem(path, 0, f"invalid JSON ({str(exc).splitlines()[0][:120]})")]) from None
+    except RecursionError:
+        raise ValidationError([Problem(path, 0, "invalid JSON (nested too deeply)")]) from None
     except OSError as exc:
         raise ValidationError([Problem(path, 0, f"cannot read ({exc.strerror})")]) from None
     if not isinstance(exported, list):

@@ -79,8 +79,14 @@ def check_text(path: Path, content: str, name: str, segments: dict[str, dict]) -
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             bad(n, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            bad(n, "invalid JSON (nested too deeply)")
+            continue
+        except ValueError as exc:
+            bad(n, f"invalid JSON ({str(exc).splitlines()[0][:80]})")
             continue
         if not isinstance(record, dict):
             bad(n, f"expected a JSON object, got {_JSON_TYPES.get(type(record), type(record).__name__)}")

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..core.io import dumps_jsonl
+from ..core.io import dumps_jsonl, parse_json, read_jsonl, read_text
 from ..core.paths import METADATA_FILE, ROOT, SEEDS_DIR, SEGMENTS_FILE, shown
 from .segment import read_article, segment_text
 
@@ -18,6 +18,7 @@ ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """Safe characters for an article id, which becomes part of file names."""
 
 METADATA_FIELDS = ("id", "title", "outlet", "published", "evidence", "language", "notes")
+SEGMENT_FIELDS = ("id", "article_id", "index", "paragraph", "sentence", "start", "end", "sha256", "text")
 
 
 def shown(path: Path) -> str:
@@ -51,10 +52,9 @@ def load_articles(seeds_dir: Path = SEEDS_DIR) -> dict[str, str]:
 
 def load_metadata(path: Path = METADATA_FILE) -> dict[str, dict]:
     """Article id -> metadata record, checked for its fields."""
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read metadata ({exc})") from None
+    records = parse_json(read_text(path, "metadata file"), shown(path))
+    if not isinstance(records, list):
+        raise InputError(f"{shown(path)}: expected a JSON list of article records")
     out = {}
     for i, record in enumerate(records):
         if not isinstance(record, dict) or set(record) != set(METADATA_FIELDS):
@@ -95,15 +95,20 @@ def segment_corpus(articles: dict[str, str]) -> list[dict]:
 
 
 def load_segments(path: Path = SEGMENTS_FILE) -> list[dict]:
-    """The committed segmentation."""
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The committed segmentation; a missing, undecodable or malformed file is a one-line InputError."""
+    records = read_jsonl(path, "segments file")
+    for n, record in enumerate(records, start=1):
+        missing = [k for k in SEGMENT_FIELDS if k not in record]
+        if missing:
+            raise InputError(f"{shown(path)}: record {n}: missing field(s) {', '.join(missing)}; "
+                             "run `python -m labeling segments` to refreeze")
+    return records
 
 
 def segments_diff(path: Path = SEGMENTS_FILE, seeds_dir: Path = SEEDS_DIR) -> str:
     """A unified diff from the committed segmentation to a fresh one; empty when they agree."""
     fresh = dumps_jsonl(segment_corpus(load_articles(seeds_dir)))
-    committed = path.read_text(encoding="utf-8") if path.exists() else ""
+    committed = read_text(path, "segments file") if path.exists() else ""
     return "".join(
         difflib.unified_diff(
             committed.splitlines(keepends=True),

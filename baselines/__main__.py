@@ -8,7 +8,7 @@ from pathlib import Path
 
 from labeling.core import cli
 from labeling.core.io import check_output_file, check_output_folder, dumps_json, write_atomic
-from labeling.core.paths import shown
+from labeling.core.paths import DATA_DIR, shown
 from labeling.release.tasks import TASKS
 from labeling.core.errors import InputError
 
@@ -52,7 +52,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output_file(args.output, inputs=(args.predictions,))
-    result = evaluate.score_file(args.task, args.predictions, args.split)
+    result = evaluate.score_file(args.task, args.predictions, args.split, args.data)
     print(evaluate.format_scores(result))
     if args.output:
         write_atomic(args.output, dumps_json(result))
@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=("test", "validation", "train", "cv"),
                    help="evaluated part; cv = every benchmark sentence (default: test)")
     p.add_argument("--output", type=Path, help="write the scores as JSON")
+    p.add_argument("--data", type=Path, default=DATA_DIR, help="dataset folder with the gold labels (default: data/)")
     p.set_defaults(func=cmd_evaluate)
 
     from .registry import BASELINES

@@ -100,11 +100,11 @@ def label_name(task: str, value) -> str | None:
     return None
 
 
-def gold_for(task: str, part: str) -> dict[str, str]:
+def gold_for(task: str, part: str, data_dir: Path = data.DATA_DIR) -> dict[str, str]:
     """Segment id -> gold label for the evaluated part."""
     if part not in PARTS:
         raise PredictionError(f"--split {part!r}: choose one of {', '.join(PARTS)}")
-    frame = data.all_rows(task) if part == "cv" else data.task_frames(task)[part]
+    frame = data.all_rows(task, data_dir) if part == "cv" else data.task_frames(task, data_dir)[part]
     return dict(zip(frame["id"], frame["label"]))
 
 
@@ -146,18 +146,18 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
     return predictions
 
 
-def score_file(task: str, path: Path, part: str = "test") -> dict:
+def score_file(task: str, path: Path, part: str = "test", data_dir: Path = data.DATA_DIR) -> dict:
     """Scores of a predictions file on one part (test, validation, train, or cv = every row)."""
     if task not in TASKS:
         raise PredictionError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
-    gold = gold_for(task, part)
+    gold = gold_for(task, part, data_dir)
     predictions = check(task, path, gold)
     ids = sorted(gold)
     from labeling.release import version as release
 
     return {
         "dataset_version": release.VERSION,
-        "data_sha256": data.data_hash(),
+        "data_sha256": data.data_hash(data_dir),
         "task": task,
         "split": part,
         "predictions": str(path),

@@ -8,15 +8,18 @@ Protocols:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 
 import numpy as np
 import sklearn
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, ParameterGrid
-from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from labeling.annotation import schema
@@ -163,6 +166,39 @@ def run_job(task: str, name: str) -> tuple[dict, dict[str, float]]:
     return entry, timings
 
 
+def _run_job_star(job: tuple[str, str]):
+    return run_job(*job)
+
+
+def _die_with_parent() -> None:
+    """Worker initialiser: one BLAS thread per worker (the pool already fills every core), and the
+    kernel ends this worker when the parent process dies (Linux)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the setting took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def worker_pool(n_jobs: int):
+    """One process pool for the whole run (None: run in this process); workers die with the parent."""
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    if workers <= 1:
+        yield None
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
+        yield pool
+
+
 def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
             n_jobs: int = -1, optional: bool = False) -> tuple[dict, dict]:
     """Results of every baseline × task × protocol, and the wall time of each run (kept apart).
@@ -179,10 +215,11 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     chosen = [b for b in chosen if b.available()]
     jobs = [(t, b.name) for t in tasks for b in chosen]
     runs, timings = [], {}
-    outputs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run_job)(t, n) for t, n in jobs)
-    for entry, spent in tqdm(outputs, total=len(jobs), desc="baselines", unit="run", disable=not progress):
-        runs.append(entry)
-        timings.update(spent)
+    with worker_pool(n_jobs) as pool:
+        outputs = pool.map(_run_job_star, jobs) if pool else map(_run_job_star, jobs)
+        for entry, spent in tqdm(outputs, total=len(jobs), desc="baselines", unit="run", disable=not progress):
+            runs.append(entry)
+            timings.update(spent)
     for task in tasks:
         runs += annotator_ceiling(task)
     results = {

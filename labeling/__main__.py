@@ -77,12 +77,12 @@ def cmd_segments(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .devtools import compare
 
+    if args.output:
+        check_output_file(args.output)
     articles = corpus.load_articles()
     lines = [line for _, _, line in compare.corpus_lines(articles)]
     segmenters = compare.available()
     speeds = compare.speeds(lines, segmenters, args.seconds)
-    if args.output:
-        check_output_file(args.output)
     report = {}
     print(f"{'segmenter':<20} {'segments':>8} {'differing paragraphs':>20} {'MB/s':>8} {'sent/s':>9} {'x ours':>7}")
     for name, fn in segmenters.items():
@@ -155,7 +155,7 @@ def cmd_labelstudio_import(args: argparse.Namespace) -> int:
     if out.exists() and not args.force:
         raise InputError(f"{shown(out)}: exists; pass --force to replace it")
     imported = labelstudio.import_export(args.export, args.annotator)
-    write_atomic(out, labelstudio.to_annotator_file(imported, out, args.name))
+    write_atomic(out, labelstudio.to_annotator_file(imported, args.export, args.name))
     print(f"wrote {len(imported)} records to {shown(out)}")
     return 0
 

@@ -238,3 +238,149 @@ def test_segment_corpus_cli_refuses_bad_input(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "labeling", "segment-corpus", str(src), str(tmp_path / "o.parquet")],
                           capture_output=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2 and b"Traceback" not in proc.stderr and b"expected .parquet or .jsonl" in proc.stderr
+
+
+# -- crash- and concurrency-safe outputs ---------------------------------------------------------
+
+
+def test_folder_swap_never_leaves_the_target_missing(tmp_path):
+    """Readers polling the target during 40 swaps always find it (atomic exchange on Linux)."""
+    import threading
+
+    from labeling.core import io
+
+    target = tmp_path / "data"
+    target.mkdir()
+    (target / "v").write_text("0", encoding="utf-8")
+    missing = []
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            if not target.is_dir():
+                missing.append(time.monotonic())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for k in range(1, 41):
+            io.write_folder(target, lambda tmp: (tmp / "v").write_text(str(k), encoding="utf-8"), replace=True)
+    finally:
+        stop.set()
+        watcher.join()
+    assert (target / "v").read_text(encoding="utf-8") == "40"
+    assert missing == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_a_swap_killed_between_renames_is_recovered(tmp_path, monkeypatch):
+    """Where no atomic exchange exists, the old folder is set aside first and restored after a kill."""
+    from labeling.core import io
+
+    target = tmp_path / "data"
+    target.mkdir()
+    (target / "v").write_text("old", encoding="utf-8")
+    tmp = io.new_temp_folder(target)
+    (tmp / "v").write_text("new", encoding="utf-8")
+    monkeypatch.setattr(io, "_exchange", lambda a, b: False)
+    real_replace = os.replace
+    calls = []
+
+    def dying_replace(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise SystemExit("killed")  # the process dies between the two renames
+        real_replace(src, dst)
+
+    monkeypatch.setattr(io.os, "replace", dying_replace)
+    with pytest.raises(SystemExit):
+        io.swap_folder(tmp, target)
+    monkeypatch.setattr(io.os, "replace", real_replace)
+    assert not target.exists()
+    with io.locked(target):
+        io.recover_folder(target)
+    assert (target / "v").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+@pytest.mark.slow
+def test_concurrent_builds_queue_and_both_succeed(tmp_path):
+    target = tmp_path / "data"
+    cmd = [sys.executable, "-m", "labeling", "build", "--out", str(target), "--force"]
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [r[1] for r in results]
+    from labeling.release import build
+
+    assert build.check(target) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+@pytest.mark.slow
+def test_killed_run_leaves_old_results_and_no_workers(tmp_path):
+    out = tmp_path / "results"
+    first = subprocess.run([sys.executable, "-m", "baselines", "run", "--quiet", "--baseline", "majority", "--out", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(out)
+    proc = subprocess.Popen([sys.executable, "-m", "baselines", "run", "--quiet", "--out", str(out), "--force"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(children) < 2:
+        children = _children(proc.pid)
+        time.sleep(0.05)
+    assert children, "the run started no worker processes"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() and _alive(c) for c in children):
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in children), "workers outlived their parent"
+    assert tree_digest(out) == before
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_killed_writes_leave_ignored_temp_files_that_the_next_write_removes(tmp_path):
+    from labeling.core import io
+
+    target = tmp_path / "README.md"
+    stale = tmp_path / f".README.md{io.TMP_MARK}abc123"
+    stale.write_text("half", encoding="utf-8")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / f".README.md{io.TMP_MARK}live"
+    fresh.write_text("a write in progress", encoding="utf-8")
+    io.write_atomic(target, "done\n")
+    assert not stale.exists() and fresh.exists()
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".README.md.tmp-abc123"], cwd=ROOT)
+    assert ignored.returncode == 0
+
+
+def test_atomic_write_keeps_the_file_mode(tmp_path):
+    from labeling.core import io
+
+    target = tmp_path / "f.txt"
+    target.write_text("a", encoding="utf-8")
+    os.chmod(target, 0o640)
+    io.write_atomic(target, "b")
+    assert os.stat(target).st_mode & 0o777 == 0o640

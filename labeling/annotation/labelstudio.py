@@ -135,10 +135,12 @@ def _completed_by(annotation: dict):
     return who.get("id", who.get("email")) if isinstance(who, dict) else who
 
 
-def to_annotator_file(records: list[dict], out: Path, name: str) -> str:
-    """Validate imported records against the segments and return the annotator file's text."""
+def to_annotator_file(records: list[dict], export: Path, name: str) -> str:
+    """Validate imported records against the segments and return the annotator file's text.
+
+    Problems are reported against the export (the file the user has), not the unwritten output."""
     text = dumps_jsonl(sorted(records, key=lambda r: r["id"]))
-    _, problems = check_text(out, text, name, {s["id"]: s for s in load_segments()})
+    _, problems = check_text(export, text, name, {s["id"]: s for s in load_segments()})
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError([Problem(export, 0, p.message) for p in problems])
     return text

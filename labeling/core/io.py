@@ -11,11 +11,13 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import glob
 import json
 import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +57,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise InputError(f"{shown(path)}: is a folder; give a file name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        clean_temp_files(path)
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else default_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}", dir=path.parent)
     except OSError as exc:
@@ -78,11 +81,17 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
-def clean_temp_files(folder: Path) -> None:
-    """Remove temporary files a killed atomic write left in `folder` (`.NAME.tmp-*`)."""
-    for leftover in Path(folder).glob(f".*{TMP_MARK}*"):
-        if leftover.is_file():
-            with contextlib.suppress(OSError):
+STALE_TEMP_S = 60.0
+"""A temporary file this old belongs to a write that was killed: no live write takes so long."""
+
+
+def clean_temp_files(path: Path) -> None:
+    """Remove the temporary siblings (`.NAME.tmp-*`) that killed writes of `path` left behind."""
+    path = Path(path)
+    now = time.time()
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}{TMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_file() and now - leftover.stat().st_mtime > STALE_TEMP_S:
                 leftover.unlink()
 
 

@@ -7,6 +7,7 @@ parquet, which Spark, Dask, DuckDB or pandas read directly.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import datasets
@@ -70,14 +71,32 @@ def load_articles_table(path: Path) -> datasets.Dataset:
         raise InputError(f"{path}: expected .parquet or .jsonl with columns article_id and text")
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    return datasets.load_dataset(builders[path.suffix], data_files=str(path), split="train")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a file")
+    try:
+        table = datasets.load_dataset(builders[path.suffix], data_files=str(path), split="train")
+    except Exception as exc:  # the parquet and json builders raise many types for bad files
+        reason = str(exc).splitlines()[0][:160] if str(exc) else exc.__class__.__name__
+        raise InputError(f"{path}: cannot read articles ({reason})") from None
+    if "article_id" in table.column_names:
+        ids = table["article_id"]
+        seen: set = set()
+        for row, article_id in enumerate(ids):
+            if article_id in seen:
+                raise InputError(f"{path}: row {row}: duplicate article_id {str(article_id)[:80]!r}")
+            seen.add(article_id)
+    return table
 
 
 def segment_corpus_file(src: Path, out: Path, num_proc: int | None = None) -> int:
     """Segment every article of `src` into `out` (parquet); return the number of sentences."""
     sentences = segment_dataset(load_articles_table(src), num_proc=num_proc)
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    sentences.to_parquet(str(tmp))
-    tmp.replace(out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        sentences.to_parquet(str(tmp))
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return len(sentences)

@@ -12,6 +12,7 @@ from pathlib import Path
 import skops.io as sio
 
 from labeling.core.errors import InputError
+from labeling.core.io import write_atomic
 
 TRUSTED = (
     "baselines.keywords.KeywordClassifier",
@@ -21,11 +22,7 @@ TRUSTED = (
 
 def save(model, path: Path) -> None:
     """Write a fitted model as a .skops file (atomically: through a temporary sibling)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    sio.dump(model, tmp)
-    tmp.replace(path)
+    write_atomic(path, sio.dumps(model))
 
 
 def load(path: Path):

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from ..core import docblocks
+from ..core.tables import markdown_table
 from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, README
 from . import schema
 from .records import GOLD, validate
@@ -125,17 +126,15 @@ def markdown(report: dict) -> str:
     n_rest = next(iter(rest.values()))["n"]
     header = ["field", "raw agreement", "Cohen's κ", "Krippendorff's α", "disagreements",
               f"raw / κ on the {n_rest} segments not quoted in the codebook"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    for field, s in report["fields"].items():
-        r = rest[field]
-        lines.append(
-            f"| {field} | {fmt(s['raw_agreement'])} | {fmt(s['cohen_kappa'])} | {fmt(s['krippendorff_alpha'])} "
-            f"| {s['disagreements']} of {s['n']} | {fmt(r['raw_agreement'])} / {fmt(r['cohen_kappa'])} |"
-        )
+    rows = [
+        [field, fmt(s["raw_agreement"]), fmt(s["cohen_kappa"]), fmt(s["krippendorff_alpha"]),
+         f"{s['disagreements']} of {s['n']}", f"{fmt(rest[field]['raw_agreement'])} / {fmt(rest[field]['cohen_kappa'])}"]
+        for field, s in report["fields"].items()
+    ]
     return (
         f"Agreement between `{report['annotators'][0]}` and `{report['annotators'][1]}` on "
         f"{report['segments']} segments ({report['codebook_examples']} of them quoted as examples in the codebook):\n\n"
-        + "\n".join(lines)
+        + markdown_table(header, rows)
     )
 
 

@@ -85,6 +85,22 @@ STALE_TEMP_S = 60.0
 """A temporary file this old belongs to a write that was killed: no live write takes so long."""
 
 
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary sibling path for a library that writes files itself; renamed to `path` on success."""
+    path = Path(path)
+    check_output_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_temp_files(path)
+    tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def clean_temp_files(path: Path) -> None:
     """Remove the temporary siblings (`.NAME.tmp-*`) that killed writes of `path` left behind."""
     path = Path(path)

@@ -7,12 +7,12 @@ parquet, which Spark, Dask, DuckDB or pandas read directly.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import datasets
 
 from ..core.errors import InputError
+from ..core.io import atomic_path
 from .seeds import check_article_id
 from .segment import segment_text
 
@@ -91,12 +91,6 @@ def load_articles_table(path: Path) -> datasets.Dataset:
 def segment_corpus_file(src: Path, out: Path, num_proc: int | None = None) -> int:
     """Segment every article of `src` into `out` (parquet); return the number of sentences."""
     sentences = segment_dataset(load_articles_table(src), num_proc=num_proc)
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(out) as tmp:
         sentences.to_parquet(str(tmp))
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return len(sentences)

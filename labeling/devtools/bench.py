@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..annotation.records import GOLD, validate
 from ..core.paths import ROOT
+from ..core.tables import markdown_table
 from ..corpus import seeds as corpus
 from ..release import splits
 from ..release.build import write_dataset
@@ -200,26 +201,27 @@ def targets(report: dict) -> dict:
 def format_report(report: dict) -> str:
     """The benchmark as Markdown tables (printed, and placed in the README's Performance section)."""
     m = report["machine"]
-    lines = [f"Measured on {m['platform']}, {m['cpus']} CPUs, Python {m['python']}.", "",
-             "| segmenter | MB/s | sentences/s | × ours | meets the conventions |", "|---|---|---|---|---|"]
-    for name, e in report["segmentation"].items():
-        lines.append(f"| {name} | {e['mb_per_s']:.2f} | {e['sentences_per_s']:.0f} | {e['ratio_to_ours']:.2f} | "
-                     f"{'yes' if e['meets_conventions'] else 'no'} |")
+    seg = markdown_table(
+        ["segmenter", "MB/s", "sentences/s", "× ours", "meets the conventions"],
+        [[name, f"{e['mb_per_s']:.2f}", f"{e['sentences_per_s']:.0f}", f"{e['ratio_to_ours']:.2f}",
+          "yes" if e["meets_conventions"] else "no"] for name, e in report["segmentation"].items()],
+    )
     base = report["scaling"][1 if len(report["scaling"]) > 2 else 0]["articles"]
-    lines += ["", f"| corpus | segments | MB | segment s | build s | segment s/article vs {base} | build s/article vs {base} |",
-              "|---|---|---|---|---|---|---|"]
-    for r in report["scaling"]:
-        lines.append(f"| {r['articles']} articles | {r['segments']} | {r['mb']:.2f} | {r['segment_s']:.2f} | "
-                     f"{r['build_s']:.2f} | {r['segment_per_article_ratio']:.2f} | {r['build_per_article_ratio']:.2f} |")
-    lines += ["", f"Build (in process, after imports): {report['build_s']:.2f} s; every core baseline, every task, "
-              f"both protocols: {report['baselines_run_s']:.2f} s."]
+    scale = markdown_table(
+        ["corpus", "segments", "MB", "segment s", "build s", f"segment s/article vs {base}", f"build s/article vs {base}"],
+        [[f"{r['articles']} articles", r["segments"], f"{r['mb']:.2f}", f"{r['segment_s']:.2f}", f"{r['build_s']:.2f}",
+          f"{r['segment_per_article_ratio']:.2f}", f"{r['build_per_article_ratio']:.2f}"] for r in report["scaling"]],
+    )
+    lines = [f"Measured on {m['platform']}, {m['cpus']} CPUs, Python {m['python']}.", "", seg, "", scale, "",
+             f"Build (in process, after imports): {report['build_s']:.2f} s; every core baseline, every task, "
+             f"both protocols: {report['baselines_run_s']:.2f} s."]
     if "main_job" in report:
         mj = report["main_job"]
         steps = ", ".join(f"`{k}` {v:.1f} s" for k, v in mj["steps_s"].items())
         lines.append(f"Main job after installation: {mj['total_s']:.1f} s wall ({steps}); importing datasets, "
                      f"scikit-learn and pandas alone takes {mj['import_floor_s']:.1f} s.")
-    lines += ["", "| target | met |", "|---|---|"]
-    for name, t in report["targets"].items():
-        detail = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in t.items() if k != "met")
-        lines.append(f"| {name} ({detail}) | {'yes' if t['met'] else 'no'} |")
+    targets = [[f"{name} (" + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
+                                        for k, v in t.items() if k != "met") + ")", "yes" if t["met"] else "no"]
+               for name, t in report["targets"].items()]
+    lines += ["", markdown_table(["target", "met"], targets)]
     return "\n".join(lines)

@@ -39,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional)
     written = report.write(results, Path(out))
     changed = report.sync_leaderboards(results) if official else []
-    for name, why in results["not_run"].items():
+    for name, why in results.not_run.items():
         print(f"not run: {name} ({why})")
     print(f"wrote {len(written)} files to {shown(out)}/"
           + "".join(f"; updated the leaderboard of {shown(doc)}" for doc in changed))

@@ -142,13 +142,14 @@ def plot_labels(stats: dict, task: str, path: Path) -> None:
     plt.close(fig)
 
 
-def write(results: dict, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[Path]:
+def write(results, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[Path]:
     """Write results.json, leaderboard.md, predictions/ and the plots as one unit; return their paths.
 
     Everything is staged in a temporary folder that then replaces `out` whole, so a reader never
     sees new results beside old predictions, and a killed run leaves the old folder intact."""
     import json
 
+    results = results.as_json() if hasattr(results, "as_json") else results
     out = Path(out)
     if stats is None:
         stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
@@ -201,7 +202,8 @@ def readme_block(results: dict) -> str:
     return leaderboard_markdown(split_predictions(results)[0])
 
 
-def sync_leaderboards(results: dict, documents=LEADERBOARD_DOCS) -> list[Path]:
+def sync_leaderboards(results, documents=LEADERBOARD_DOCS) -> list[Path]:
     """Fill the leaderboard block of the README and the dataset card; return those that changed."""
+    results = results.as_json() if hasattr(results, "as_json") else results
     block = readme_block(results)
     return [doc for doc in documents if doc.exists() and docblocks.sync(doc, "leaderboard", block)]

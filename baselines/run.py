@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
 from functools import partial
 
 import numpy as np
@@ -199,8 +200,27 @@ def worker_pool(n_jobs: int):
         yield pool
 
 
+@dataclass(frozen=True)
+class Results:
+    """What a run produced: provenance, metric specs, every run's scores and predictions.
+
+    `as_json()` is the shape of results.json (with the predictions, which the report moves to
+    their own files)."""
+
+    provenance: dict
+    metrics: dict[str, dict]
+    ranked_by: dict[str, str]
+    not_run: dict[str, str]
+    baselines: dict[str, str]
+    roles: dict[str, str]
+    runs: list[dict]
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
 def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
-            n_jobs: int = -1, optional: bool = False) -> tuple[dict, dict]:
+            n_jobs: int = -1, optional: bool = False) -> tuple[Results, dict[str, float]]:
     """Results of every baseline × task × protocol, and the wall time of each run (kept apart).
 
     By default every core baseline runs; optional ones (extras) only with `optional` or by name.
@@ -222,18 +242,17 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
             timings.update(spent)
     for task in tasks:
         runs += annotator_ceiling(task)
-    results = {
-        "provenance": provenance(),
-        "metrics": {t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description}
-                    for t in tasks},
-        "ranked_by": RANKED_BY,
-        "not_run": {
+    results = Results(
+        provenance=provenance(),
+        metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},
+        ranked_by=RANKED_BY,
+        not_run={
             b.name: ("optional; install the extra (pip install -e '.[embeddings]') and pass --optional"
                      if not b.available() else "optional; pass --optional or --baseline " + b.name)
             for b in not_run
         },
-        "baselines": {b.name: b.description for b in chosen},
-        "roles": {b.name: b.role for b in chosen},
-        "runs": runs,
-    }
-    return _round(results), timings
+        baselines={b.name: b.description for b in chosen},
+        roles={b.name: b.role for b in chosen},
+        runs=_round(runs),
+    )
+    return results, timings

@@ -308,7 +308,7 @@ def test_optional_embedding_baseline_offline(monkeypatch):
 
 @pytest.fixture(scope="module")
 def two_runs():
-    return [run.run_all(["majority", "keywords"], progress=False, n_jobs=1)[0] for _ in range(2)]
+    return [run.run_all(["majority", "keywords"], progress=False, n_jobs=1)[0].as_json() for _ in range(2)]
 
 
 @dataset
@@ -413,7 +413,7 @@ def test_committed_results_carry_provenance_of_the_current_data():
 @dataset
 @pytest.mark.slow
 def test_committed_results_equal_a_fresh_run():
-    results, _ = run.run_all(progress=False)
+    results = run.run_all(progress=False)[0].as_json()
     summary, _ = report.split_predictions(results)
     assert json.loads(dumps_json(summary)) == committed_results()
 

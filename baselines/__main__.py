@@ -82,7 +82,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         check_output_file(args.output, inputs=(args.model,))
     model = persist.load(args.model)
     frame = data.all_rows(args.task) if args.split == "cv" else data.task_frames(args.task)[args.split]
-    rows = [{"id": i, "label": str(p)} for i, p in zip(frame["id"], model.predict(frame["text"]))]
+    rows = [{"id": i, "label": str(p)} for i, p in zip(frame["id"], model.predict(frame["input"]))]
     if args.output:
         write_atomic(args.output, dumps_jsonl(rows))
     else:

@@ -55,8 +55,18 @@ def _read(fingerprint: tuple[tuple[str, str], ...]) -> dict[str, pd.DataFrame]:
                     df[column] = [feature.int2str(int(v)) for v in df[column]]
                 except (ValueError, TypeError):
                     raise InputError(f"{shown(path)}: column {column!r} holds ids outside its labels") from None
+        if "text" in df:
+            df["input"] = model_input(df)
         frames[path.stem] = df
     return {s: frames[s] for s in sorted(frames, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else 99, s))}
+
+
+def model_input(df: pd.DataFrame) -> pd.Series:
+    """What a model reads: the sentence, prefixed by its stance target where a row has one
+    (`huawei: The phone sold out.`), so one text model can learn every target."""
+    if "target" in df:
+        return df["target"].str.replace("_", " ") + ": " + df["text"]
+    return df["text"]
 
 
 def load_config(config: str, data_dir: str | Path = DATA_DIR) -> dict[str, pd.DataFrame]:

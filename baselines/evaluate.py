@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from labeling.annotation import schema
+from labeling.release.tasks import labels as task_labels
 from labeling.release.tasks import TASKS
 from labeling.core.errors import InputError
 
@@ -87,7 +88,7 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
 
 def label_name(task: str, value) -> str | None:
     """A label given by name or by integer id (as number or digit string), or None if unknown."""
-    names = schema.labels(task)
+    names = task_labels(task)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -138,7 +139,7 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
         problems.append(f"ids not in the evaluated part: {_listing(unknown_ids)}")
     if unknown_labels:
         problems.append(f"unknown {task} labels: {_listing(unknown_labels)} (allowed: "
-                        f"{', '.join(schema.labels(task))} or 0-{len(schema.labels(task)) - 1})")
+                        f"{', '.join(task_labels(task))} or 0-{len(task_labels(task)) - 1})")
     if missing:
         problems.append(f"{len(missing)} missing ids: {_listing([repr(m) for m in missing])}")
     if problems:

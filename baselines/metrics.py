@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from labeling.annotation import schema
+from labeling.release.tasks import labels as task_labels
 from labeling.release.tasks import METRICS
 
 ZERO_DIVISION = 0.0
@@ -23,7 +24,7 @@ CONFIDENCE = 0.95
 def present_labels(task: str, y_true) -> list[str]:
     """Labels of the task that occur in the gold data, in schema order."""
     seen = set(y_true)
-    return [label for label in schema.labels(task) if label in seen]
+    return [label for label in task_labels(task) if label in seen]
 
 
 def main_labels(task: str, y_true) -> list[str]:
@@ -38,7 +39,7 @@ def main_score(task: str, y_true, y_pred) -> float:
 def scores(task: str, y_true, y_pred) -> dict:
     """Every point estimate for one task: main, macro-F1, accuracy, weighted F1, per class, confusion."""
     labels = present_labels(task, y_true)
-    all_labels = list(schema.labels(task))
+    all_labels = list(task_labels(task))
     p, r, f, s = precision_recall_fscore_support(
         y_true, y_pred, labels=all_labels, zero_division=ZERO_DIVISION
     )
@@ -70,7 +71,7 @@ def _f1_per_label(true_onehot: np.ndarray, pred_onehot: np.ndarray) -> np.ndarra
 
 def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict:
     """Percentile intervals of main score, macro-F1 and accuracy over resampled sentences."""
-    all_labels = list(schema.labels(task))
+    all_labels = list(task_labels(task))
     index = {label: i for i, label in enumerate(all_labels)}
     t = np.array([index[y] for y in y_true])
     p = np.array([index[y] for y in y_pred])

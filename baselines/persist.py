@@ -15,7 +15,7 @@ from labeling.core.errors import InputError
 from labeling.core.io import write_atomic
 
 TRUSTED = (
-    "baselines.keywords.KeywordClassifier",
+    "baselines.lexicon.LexiconClassifier",
     "baselines.embeddings.SentenceEmbedder",
 )
 
@@ -51,14 +51,12 @@ def check_model(path: Path, model) -> None:
     """Refuse a loaded model whose state the project's estimators would not have written."""
     from sklearn.pipeline import Pipeline
 
-    from .keywords import KeywordClassifier
+    from .lexicon import LexiconClassifier
 
     steps = [s for _, s in model.steps] if isinstance(model, Pipeline) else [model]
     for step in steps:
-        if isinstance(step, KeywordClassifier):
+        if isinstance(step, LexiconClassifier):
             try:
-                if not isinstance(getattr(step, "cues_", None), dict):
-                    raise ValueError("no cue lists")
-                step._patterns()
+                step.check_cues()
             except ValueError as exc:
-                raise InputError(f"{path}: refusing a keyword model with invalid state ({exc})") from None
+                raise InputError(f"{path}: refusing a lexicon model with invalid state ({exc})") from None

@@ -16,7 +16,7 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from .keywords import KeywordClassifier
+from .lexicon import LexiconClassifier
 
 SEED = 0
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -76,10 +76,10 @@ BASELINES: dict[str, Baseline] = {
             role="floor",
         ),
         Baseline(
-            "keywords",
-            lambda task: Pipeline([("clf", KeywordClassifier(task=task))]),
-            description="cue words from the codebook's definition tables (written with the corpus at hand, so an informed reference, not a learned model); most cues wins, else the majority label",
-            role="reference",
+            "chi2_lexicon",
+            lambda task: Pipeline([("clf", LexiconClassifier())]),
+            {"clf__cues_per_class": [10, 30]},
+            description="cue words per class chosen by χ² on the training fold only; most cue hits wins",
         ),
         Baseline(
             "tfidf_logreg",

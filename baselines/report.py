@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 
 from labeling.annotation import schema
+from labeling.release.tasks import labels as task_labels
 from labeling.release.tasks import TASKS
 from labeling.core import docblocks
 from labeling.core.io import dumps_json, dumps_jsonl, write_folder
@@ -56,7 +57,7 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                     rank += 1
                     shown_rank, name = str(rank), f"`{run['baseline']}`"
                 else:
-                    shown_rank, name = "–", f"{run['baseline']} vs gold (annotator)"
+                    shown_rank, name = "–", f"{run['baseline']} vs the other passes (annotator)"
                 row = [shown_rank, name, _ci(ev["main"], ev["ci"]["main"]),
                        *([_ci(ev["macro_f1"], ev["ci"]["macro_f1"])] if extra_macro else []), f"{ev['accuracy']:.3f}"]
                 if protocol_name == "cv":
@@ -127,7 +128,7 @@ def plot_labels(stats: dict, task: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = list(schema.labels(task))
+    labels = list(task_labels(task))
     fig, ax = plt.subplots(figsize=(max(4.5, 0.5 * len(labels) + 2), 4.5))
     width = 0.27
     for k, split in enumerate(("train", "validation", "test")):
@@ -197,9 +198,31 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
             plot(out / rel)
 
 
+def summary_markdown(results: dict) -> str:
+    """One compact table per protocol: a row per baseline, the main score [95% CI] per task."""
+    tasks = [t for t in TASKS if t in results["metrics"]]
+    parts = []
+    for protocol in ("cv", "split"):
+        rows = []
+        names = {r["baseline"]: r["kind"] for r in results["runs"]}
+        order = sorted(names, key=lambda n: (names[n] != "baseline", -next(
+            (r[protocol]["evaluation"]["main"] for r in results["runs"] if r["baseline"] == n and r["task"] == tasks[0]), 0), n))
+        for name in order:
+            cells = []
+            for task in tasks:
+                run = next((r for r in results["runs"] if r["baseline"] == name and r["task"] == task), None)
+                ev = run[protocol]["evaluation"] if run else None
+                cells.append(_ci(ev["main"], ev["ci"]["main"]) if ev else "–")
+            label = f"`{name}`" if names[name] == "baseline" else f"{name} (annotator, vs the other passes)"
+            rows.append([label, *cells])
+        header = ["baseline", *[f"{t} ({MAIN_NAMES[METRICS[t].main]})" for t in tasks]]
+        parts.append(f"**{PROTOCOL_TITLES[protocol]}**\n\n" + markdown_table(header, rows))
+    return "\n\n".join(parts)
+
+
 def readme_block(results: dict) -> str:
-    """The leaderboard block of the README and the dataset card: both protocols."""
-    return leaderboard_markdown(split_predictions(results)[0])
+    """The leaderboard block of the README and the dataset card: main scores, both protocols."""
+    return summary_markdown(split_predictions(results)[0])
 
 
 def sync_leaderboards(results, documents=LEADERBOARD_DOCS) -> list[Path]:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from labeling.annotation import schema
 from labeling.release import version as release
-from labeling.release.tasks import TASKS
+from labeling.release.tasks import REGISTRY, TASKS
 
 from . import data, metrics
 from .registry import BASELINES, SEED, Baseline
@@ -58,8 +58,8 @@ def fit_on_split(task: str, baseline: Baseline):
     train, val = frames["train"], frames["validation"]
     best = None
     for params in ParameterGrid(baseline.grid) if baseline.grid else [{}]:
-        model = baseline.make(task).set_params(**params).fit(train["text"], train["label"])
-        score = metrics.main_score(task, val["label"], model.predict(val["text"]))
+        model = baseline.make(task).set_params(**params).fit(train["input"], train["label"])
+        score = metrics.main_score(task, val["label"], model.predict(val["input"]))
         if best is None or score > best[2]:
             best = (model, params, score)
     return best
@@ -69,7 +69,7 @@ def run_split(task: str, baseline: Baseline) -> dict:
     """Tune on validation, evaluate the train-fitted model on test."""
     model, best_params, best_val = fit_on_split(task, baseline)
     test = data.task_frames(task)["test"]
-    predicted = list(model.predict(test["text"]))
+    predicted = list(model.predict(test["input"]))
     return {
         "params": best_params,
         "validation_main": best_val,
@@ -99,11 +99,11 @@ def run_cv(task: str, baseline: Baseline) -> dict:
                 baseline.make(task), baseline.grid, scoring=_scorer(task), cv=LeaveOneGroupOut(),
                 error_score="raise",
             )
-            search.fit(train["text"], train["label"], groups=train["article_id"])
+            search.fit(train["input"], train["label"], groups=train["article_id"])
             model, params = search.best_estimator_, search.best_params_
         else:
-            model, params = baseline.make(task).fit(train["text"], train["label"]), {}
-        predicted[held] = model.predict(test["text"])
+            model, params = baseline.make(task).fit(train["input"], train["label"]), {}
+        predicted[held] = model.predict(test["input"])
         point = metrics.scores(task, list(test["label"]), list(predicted[held]))
         folds.append(
             {"fold": int(fold), "article_id": test["article_id"].iloc[0], "n": int(held.sum()), "params": params,
@@ -117,27 +117,46 @@ def run_cv(task: str, baseline: Baseline) -> dict:
     }
 
 
-def annotator_ceiling(task: str) -> list[dict]:
-    """Each annotator scored against gold on the same parts the baselines are scored on."""
+def pass_labels(task: str) -> dict[str, dict[str, str]]:
+    """Each annotation pass's label for every row of a task (rows keyed by the task config's id)."""
     table = data.load_config("annotations")["full"]
+    spec = REGISTRY[task]
+    out: dict[str, dict[str, str]] = {}
+    for record in table[table["annotator"] != "gold"].to_dict("records"):
+        labels = out.setdefault(record["annotator"], {})
+        if spec.field is None:
+            for target in schema.TARGETS:
+                labels[f"{record['id']}@{target}"] = record[schema.stance_field(target)]
+        else:
+            labels[record["id"]] = record[spec.field]
+    return out
+
+
+def annotator_ceiling(task: str) -> list[dict]:
+    """Each pass scored against the labels the *other* passes agree on (not against a gold it
+    helped make); rows where the other passes disagree are left out, and `n` says how many remain."""
     rows = data.all_rows(task)
-    test_ids = list(data.task_frames(task)["test"]["id"])
-    gold = dict(zip(rows["id"], rows["label"]))
+    test_ids = set(data.task_frames(task)["test"]["id"])
+    passes = pass_labels(task)
     out = []
-    for name in sorted(set(table["annotator"]) - {"gold"}):
-        labels = dict(zip(*[table[table["annotator"] == name][c] for c in ("id", task)]))
+    for name in sorted(passes):
+        others = [labels for other, labels in passes.items() if other != name]
+        ref = {i: others[0][i] for i in rows["id"] if len({o[i] for o in others}) == 1}
+        mine = passes[name]
+        kept = rows[rows["id"].isin(ref)]
         folds = []
-        for fold in sorted(rows["fold"].unique()):
-            ids = list(rows[rows["fold"] == fold]["id"])
-            point = metrics.scores(task, [gold[i] for i in ids], [labels[i] for i in ids])
-            folds.append({"fold": int(fold), "article_id": rows[rows["fold"] == fold]["article_id"].iloc[0],
+        for fold in sorted(kept["fold"].unique()):
+            ids = list(kept[kept["fold"] == fold]["id"])
+            point = metrics.scores(task, [ref[i] for i in ids], [mine[i] for i in ids])
+            folds.append({"fold": int(fold), "article_id": kept[kept["fold"] == fold]["article_id"].iloc[0],
                           "n": len(ids), "params": {}, **{k: point[k] for k in ("main", "macro_f1", "accuracy")}})
+        test = [i for i in kept["id"] if i in test_ids]
         out.append({
             "task": task, "baseline": name, "kind": "annotator",
             "split": {"params": {}, "validation_main": None,
-                      "evaluation": metrics.evaluate(task, [gold[i] for i in test_ids], [labels[i] for i in test_ids])},
+                      "evaluation": metrics.evaluate(task, [ref[i] for i in test], [mine[i] for i in test])},
             "cv": {"folds": folds, **_fold_summary(task, folds),
-                   "evaluation": metrics.evaluate(task, list(rows["label"]), [labels[i] for i in rows["id"]])},
+                   "evaluation": metrics.evaluate(task, [ref[i] for i in kept["id"]], [mine[i] for i in kept["id"]])},
         })
     return out
 

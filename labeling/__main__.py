@@ -107,11 +107,79 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .annotation.records import annotation_files, validate
+    from .annotation import gold, records
 
-    records = validate()
-    for name, path in annotation_files().items():
-        print(f"{shown(path)}: {len(records[name])} records OK")
+    passes = records.load_passes()
+    for name, path in records.pass_files().items():
+        print(f"{shown(path)}: {len(passes[name])} records OK")
+    derived = gold.check_current()
+    print(f"{shown(records.ANNOTATIONS_DIR / records.GOLD_FILE)}: {len(derived)} records, current")
+    return 0
+
+
+def cmd_check_pass(args: argparse.Namespace) -> int:
+    from .annotation import records
+
+    segments = {s["id"]: s for s in corpus.load_segments()}
+    _, problems = records.read_pass(args.file, segments)
+    if problems:
+        from .core.errors import ValidationError
+
+        raise ValidationError(problems)
+    print(f"{shown(args.file)}: {len(segments)} segments, format OK")
+    return 0
+
+
+def cmd_pass(args: argparse.Namespace) -> int:
+    from .annotation import passes, records
+
+    if not records.PASS_NAME.fullmatch(args.name):
+        raise InputError(f"{args.name!r}: pass names are annotator_<id> (letters, digits, _ -)")
+    if args.step == "begin":
+        if passes.manifest_path(args.name).exists() and not args.force:
+            raise InputError(f"{shown(passes.manifest_path(args.name))}: exists; a pass is begun once (--force to restart)")
+        manifest = passes.begin(args.name)
+        print(f"wrote {shown(passes.packet_path(args.name))} (packet sha256 {manifest.packet_sha256[:16]}…) and "
+              f"{shown(passes.manifest_path(args.name))}; give the pass the packet and nothing else")
+    else:
+        manifest = passes.finish(args.name)
+        print(f"{shown(passes.manifest_path(args.name))}: finished {manifest.finished_utc}, "
+              f"output sha256 {manifest.output_sha256[:16]}…")
+    return 0
+
+
+def cmd_gold(args: argparse.Namespace) -> int:
+    from .annotation import gold, records
+
+    derived = gold.compute()
+    path = records.ANNOTATIONS_DIR / records.GOLD_FILE
+    write_atomic(path, gold.gold_text(derived))
+    rules: dict[str, int] = {}
+    for record in derived:
+        for rule in record["rules"].values():
+            kind = "adjudicated" if rule == "adjudicated" else "majority"
+            rules[kind] = rules.get(kind, 0) + 1
+    print(f"wrote {len(derived)} gold records to {shown(path)} "
+          f"({', '.join(f'{n} labels by {k}' for k, n in sorted(rules.items()))})")
+    return 0
+
+
+def cmd_adjudicate(args: argparse.Namespace) -> int:
+    from .annotation import gold, records
+
+    passes = records.load_passes()
+    decided = gold.load_adjudications()
+    cases = [c for c in gold.open_cases(passes, corpus.load_segments()) if (c.id, c.field) not in decided]
+    for c in cases:
+        votes = ", ".join(f"{n}={v!r}" for n, v in c.labels.items())
+        print(f"{c.id} {c.field}: {votes} ({c.why})")
+    print(f"{len(cases)} case(s) need a decision; {len(decided)} decided in "
+          f"{shown(records.ANNOTATIONS_DIR / records.ADJUDICATION_FILE)}")
+    if args.template:
+        check_output_file(args.template)
+        write_atomic(args.template, gold.template(cases))
+        print(f"wrote a template to {shown(args.template)}: fill label and rationale, drop the _ keys, "
+              f"and append the lines to {records.ADJUDICATION_FILE}")
     return 0
 
 
@@ -288,18 +356,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "validate",
-        help="check every annotation file against the schema and the segments",
-        description="Check labeling/annotations/*.jsonl: unknown labels, missing fields, duplicate, "
-        "unknown or missing ids, text mismatches, gold disagreements without rationale. Prints every "
-        "problem as file:line: message and exits 1 if there is any.",
+        help="check every annotation pass, the adjudications and the derived gold",
+        description="Check labeling/annotations/: every pass file against the schema and the segments "
+        "(unknown labels, frames without the primary, whose-view rules, missing, duplicate or unknown ids), "
+        "the adjudications, and that gold.jsonl is what the gold rule derives. Prints every problem as "
+        "file:line: message and exits 1 if there is any.",
     )
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
+        "check-pass",
+        help="check the format of one annotation pass file (for annotators, before handing it in)",
+        description="Check FILE against the schema and the segments and list every problem as file:line.",
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_check_pass)
+
+    p = sub.add_parser(
+        "pass",
+        help="begin a blind annotation pass (write its packet and manifest) or record its finish",
+        description="`pass begin NAME` writes labeling/annotations/NAME.packet.md, the exact text the pass is "
+        "given (instructions, codebook, articles with segment ids), and NAME.manifest.json with the SHA-256 of "
+        "each part and the start time; `pass finish NAME` stamps the finish time and the pass file's SHA-256.",
+    )
+    p.add_argument("step", choices=("begin", "finish"))
+    p.add_argument("name", help="annotator_<id>")
+    p.add_argument("--force", action="store_true", help="begin again, replacing the packet and manifest")
+    p.set_defaults(func=cmd_pass)
+
+    p = sub.add_parser(
+        "gold",
+        help="derive gold.jsonl from the passes and the adjudications",
+        description="Majority label where at least two passes agree (for frames, every frame two passes list, "
+        "plus the primary); the adjudicator's decision where all differ. Fails naming every undecided case.",
+    )
+    p.set_defaults(func=cmd_gold)
+
+    p = sub.add_parser(
+        "adjudicate",
+        help="list the cases that need an adjudicator's decision",
+        description="Print every (segment, field) where the passes leave the gold open, with each pass's label; "
+        "--template writes a JSON Lines template to fill with label and rationale.",
+    )
+    p.add_argument("--template", type=Path, help="write a template for the open cases to this file")
+    p.set_defaults(func=cmd_adjudicate)
+
+    p = sub.add_parser(
         "agreement",
-        help="inter-annotator agreement per field (raw, Cohen's kappa, Krippendorff's alpha)",
-        description="Print agreement per field and the confusion of the field with most "
-        "disagreement; write the same figures to labeling/agreement.json.",
+        help="agreement of the blind passes per field, before adjudication",
+        description="Print agreement per field (all passes agree, pairwise Cohen's kappa, Fleiss' kappa, "
+        "Krippendorff's alpha; MASI alpha for frames; exact match for source_name) and write it to "
+        "labeling/annotations/agreement.json and the README's agreement block.",
     )
     p.add_argument("--output", type=Path, help="JSON file to write (default labeling/agreement.json)")
     p.set_defaults(func=cmd_agreement)

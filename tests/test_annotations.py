@@ -1,467 +1,321 @@
-"""Annotation files: the committed ones validate, every kind of problem is reported as
-file:line: message, the validate CLI, and inter-annotator agreement."""
+"""Annotation v2: pass files and their validation, the gold rule, agreement, manifests, and the
+leak checks of the codebook."""
 
 from __future__ import annotations
 
-import functools
 import json
+import random
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import krippendorff
+import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
-from labeling.annotation import agreement, schema
-from labeling.annotation import records as annotations
-from labeling.core import docblocks
-from labeling.core.paths import ROOT
-from labeling.corpus import seeds as corpus
 from labeling.__main__ import main
-from labeling.annotation.records import LABEL_FIELDS, check_text, read_records
+from labeling.annotation import agreement, gold, leaks, passes, records, schema
 from labeling.core.errors import ValidationError
+from labeling.core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR
 from labeling.corpus.seeds import load_segments
 
-COMMITTED = annotations.ANNOTATIONS_DIR
-SEGMENT_LIST = load_segments()
-SEGMENTS = {s["id"]: s for s in SEGMENT_LIST}
-PROBLEM_LINE = re.compile(r"^(?P<path>\S+\.jsonl):(?P<line>\d+): (?P<message>\S.*)$")
+SEGMENTS = load_segments()
+IDS = [s["id"] for s in SEGMENTS]
 
 
-# -- helpers ----------------------------------------------------------------------------------
+def record(sid: str, **changes) -> dict:
+    base = {"id": sid, "segment_type": "body", "topic": "semiconductors", "frame": "economic",
+            "frames": ["economic"], "stance_us_restrictions": "none", "stance_huawei": "none",
+            "stance_china_self_reliance": "none", "speech": "author", "source_type": "author", "source_name": ""}
+    return {**base, **changes}
 
 
-def copy_committed(directory: Path) -> Path:
-    for path in COMMITTED.glob("*.jsonl"):
-        shutil.copyfile(path, directory / path.name)
-    return directory
+def write_pass(folder: Path, name: str, recs: list[dict]) -> Path:
+    path = folder / f"{name}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return path
 
 
-def read_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
+@pytest.fixture
+def three(tmp_path) -> Path:
+    """Three passes that agree everywhere."""
+    for n in (1, 2, 3):
+        write_pass(tmp_path, f"annotator_{n}", [record(sid) for sid in IDS])
+    return tmp_path
 
 
-def write_lines(path: Path, lines: list[str]) -> None:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+# -- the committed passes ----------------------------------------------------------------------
 
 
-def change(lines: list[str], n: int, edit) -> None:
-    """Apply `edit` (which mutates a dict) to the JSON record on 1-based line n."""
-    record = json.loads(lines[n - 1])
-    edit(record)
-    lines[n - 1] = json.dumps(record, ensure_ascii=False)
+def test_committed_passes_validate_and_gold_is_current():
+    passes_ = records.load_passes()
+    assert len(passes_) >= 3 and all(len(p) == len(IDS) for p in passes_.values())
+    derived = gold.check_current()
+    assert [g["id"] for g in derived] == IDS
 
 
-def problems_of(directory: Path) -> list:
+def test_committed_passes_have_manifests_matching_what_they_saw():
+    """Each pass's manifest names the packet it was given; the packet holds the committed
+    instructions, codebook and articles, and the pass file is the one handed in."""
+    for name in records.pass_files():
+        manifest = json.loads(passes.manifest_path(name).read_text(encoding="utf-8"))
+        packet = passes.packet_path(name).read_text(encoding="utf-8")
+        assert passes.sha256(packet) == manifest["packet_sha256"]
+        assert (CODEBOOK_DIR / "instructions.md").read_text(encoding="utf-8") in packet
+        assert passes.sha256((CODEBOOK_DIR / "instructions.md").read_bytes()) == manifest["instructions_sha256"]
+        assert passes.sha256((CODEBOOK_DIR / "codebook.md").read_bytes()) == manifest["codebook_sha256"]
+        assert passes.articles_text() in packet
+        assert manifest["started_utc"] < manifest["finished_utc"]
+        assert passes.sha256((ANNOTATIONS_DIR / f"{name}.jsonl").read_bytes()) == manifest["output_sha256"]
+        for other in records.pass_files():  # no pass was shown another pass
+            if other != name:
+                assert (ANNOTATIONS_DIR / f"{other}.jsonl").read_text(encoding="utf-8")[:200] not in packet
+
+
+def test_packet_shows_no_labels():
+    packet = passes.packet("annotator_x", Path("/out.jsonl"))
+    for gold_line in (ANNOTATIONS_DIR / records.GOLD_FILE).read_text(encoding="utf-8").splitlines()[:20]:
+        assert gold_line not in packet
+
+
+# -- validation of pass files ------------------------------------------------------------------
+
+BAD_RECORDS = [
+    ("unknown label", {"topic": "chips"}, "unknown topic label 'chips'"),
+    ("frames without the primary", {"frames": ["political"]}, "misses the primary frame 'economic'"),
+    ("frames not a list", {"frames": "economic"}, "frames must be a list"),
+    ("frames with an unknown label", {"frames": ["economic", "vibes"]}, "unknown frames label"),
+    ("frames twice", {"frames": ["economic", "economic"]}, "frames lists a label twice"),
+    ("quoted source without a name", {"speech": "direct_quote", "source_type": "huawei", "source_name": ""},
+     "source_name is empty"),
+    ("author speech with a source", {"speech": "author", "source_type": "huawei", "source_name": ""},
+     "speech author needs source_type author"),
+    ("reported speech by the author", {"speech": "reported", "source_type": "author", "source_name": "unnamed"},
+     "needs a source_type other than author"),
+    ("author speech with a name", {"source_name": "Jane Doe"}, "empty source_name"),
+    ("stance not a string", {"stance_huawei": 1}, "stance_huawei must be a string"),
+    ("padded name", {"speech": "reported", "source_type": "media", "source_name": " Reuters"}, "leading or trailing"),
+]
+
+
+@pytest.mark.parametrize("change,message", [(c, m) for _, c, m in BAD_RECORDS], ids=[n for n, _, _ in BAD_RECORDS])
+def test_each_bad_record_is_reported_on_its_line(three, change, message):
+    recs = [record(sid) for sid in IDS]
+    recs[6] = record(IDS[6], **change)
+    path = write_pass(three, "annotator_2", recs)
     with pytest.raises(ValidationError) as info:
-        annotations.validate(directory=directory)
-    return info.value.problems
+        records.load_passes(three)
+    [problem] = info.value.problems
+    assert problem.path == path and problem.line == 7 and message in problem.message
 
 
-def assert_problems(problems: list, path: Path, expected: list[tuple[int, str]]) -> None:
-    """Exactly one problem per expected (line, message fragment) pair, all naming `path`."""
-    shown = [str(p) for p in problems]
-    assert all(p.path == path for p in problems), shown
-    remaining = list(problems)
-    for line, fragment in expected:
-        match = [p for p in remaining if p.line == line and fragment in p.message]
-        assert match, f"no problem at line {line} containing {fragment!r}; got {shown}"
-        remaining.remove(match[0])
-    assert not remaining, f"unexpected problems: {[str(p) for p in remaining]}"
+@pytest.mark.parametrize("text,message", [
+    ("{nope\n", "invalid JSON"),
+    ("[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
+    ("[]\n", "expected a JSON object"),
+    ('{"id": "x"}\n', "missing field(s)"),
+])
+def test_malformed_lines(three, text, message):
+    path = three / "annotator_1.jsonl"
+    path.write_text(text + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        records.load_passes(three)
+    assert any(p.line == 1 and message in p.message for p in info.value.problems)
 
 
-def missing(sid: str) -> tuple[int, str]:
-    return (0, f"missing segment {sid!r}: every segment needs one line")
+def test_missing_duplicate_and_unknown_ids(three):
+    recs = [record(sid) for sid in IDS[1:]] + [record(IDS[2]), record("nope-000")]
+    write_pass(three, "annotator_3", recs)
+    with pytest.raises(ValidationError) as info:
+        records.load_passes(three)
+    messages = [p.message for p in info.value.problems]
+    assert any("missing segment" in m and IDS[0] in m for m in messages)
+    assert any("duplicate id" in m for m in messages)
+    assert any("unknown id 'nope-000'" in m for m in messages)
 
 
-def allowed(field: str) -> str:
-    return f"(allowed: {', '.join(schema.labels(field))})"
+def test_invalid_utf8_names_line_and_offset(three):
+    path = three / "annotator_1.jsonl"
+    path.write_bytes(path.read_bytes().replace(b"semiconductors", b"semiconduct\xffrs", 1))
+    with pytest.raises(ValidationError) as info:
+        records.load_passes(three)
+    assert any(p.line == 1 and "not valid UTF-8" in p.message for p in info.value.problems)
 
 
-# -- the committed files --------------------------------------------------------------------
+def test_cli_check_pass_lists_problems_one_per_line(three, capsys):
+    recs = [record(sid) for sid in IDS]
+    recs[0]["topic"] = "chips"
+    recs[1]["frames"] = []
+    path = write_pass(three, "annotator_1", recs)
+    assert main(["check-pass", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].endswith(":1: unknown topic label 'chips' (allowed: " + ", ".join(schema.TOPIC) + ")")
+    assert ":2: frames [] misses the primary frame" in err[1]
+    assert err[-1] == "error: 2 annotation problem(s)"
 
 
-def test_committed_annotations_validate():
-    records = annotations.validate()
-    assert list(records) == ["annotator_1", "annotator_2", "gold"]
-    for name, by_id in records.items():
-        assert sorted(by_id) == sorted(SEGMENTS), name
-        for sid, record in by_id.items():
-            assert record["id"] == sid
-            assert (record["sha256"], record["text"]) == (SEGMENTS[sid]["sha256"], SEGMENTS[sid]["text"])
-            assert set(record) == set(annotations.expected_fields(name))
-            for field in LABEL_FIELDS:
-                assert record[field] in schema.labels(field)
+# -- the gold rule ------------------------------------------------------------------------------
 
 
-# -- each kind of problem, twice in one file, all reported ------------------------------------
+def derive(folder: Path, adjudications: list[dict] | None = None) -> dict[str, dict]:
+    if adjudications is not None:
+        (folder / records.ADJUDICATION_FILE).write_text("".join(json.dumps(a) + "\n" for a in adjudications),
+                                                       encoding="utf-8")
+    return {g["id"]: g for g in gold.compute(folder)}
 
 
-def unknown_label(lines, ids):
-    change(lines, 4, lambda r: r.update(stance="maybe"))
-    change(lines, 60, lambda r: r.update(frame="Economic"))
-    return [
-        (4, f"unknown stance label 'maybe' {allowed('stance')}"),
-        (60, f"unknown frame label 'Economic' {allowed('frame')}"),
-    ]
+def test_majority_of_two_wins_and_is_logged(three):
+    write_pass(three, "annotator_3", [record(IDS[0], topic="smartphones"), *[record(s) for s in IDS[1:]]])
+    g = derive(three)
+    assert g[IDS[0]]["topic"] == "semiconductors" and g[IDS[0]]["rules"]["topic"] == "majority 2/3"
+    assert g[IDS[1]]["rules"]["topic"] == "majority 3/3"
 
 
-def missing_field(lines, ids):
-    change(lines, 4, lambda r: r.pop("topic"))
-    change(lines, 60, lambda r: (r.pop("stance"), r.pop("sha256")))
-    return [(4, "missing field(s): topic"), (60, "missing field(s): sha256, stance")]
+def test_all_different_needs_an_adjudication_with_rationale(three):
+    write_pass(three, "annotator_2", [record(IDS[0], topic="smartphones"), *[record(s) for s in IDS[1:]]])
+    write_pass(three, "annotator_3", [record(IDS[0], topic="telecom_5g"), *[record(s) for s in IDS[1:]]])
+    with pytest.raises(ValidationError) as info:
+        derive(three)
+    assert any("undecided" in p.message and IDS[0] in p.message and "topic" in p.message for p in info.value.problems)
+    with pytest.raises(ValidationError, match="rationale"):
+        derive(three, [{"id": IDS[0], "field": "topic", "label": "smartphones", "rationale": ""}])
+    g = derive(three, [{"id": IDS[0], "field": "topic", "label": "smartphones",
+                        "rationale": "Rule 3.2: the main claim is about a handset launch."}])
+    assert g[IDS[0]]["topic"] == "smartphones" and g[IDS[0]]["rules"]["topic"] == "adjudicated"
 
 
-def unexpected_field(lines, ids):
-    change(lines, 4, lambda r: r.update(comment="unsure"))
-    change(lines, 60, lambda r: r.update(rationale="", notes="x"))  # rationale belongs to gold only
-    return [(4, "unexpected field(s): comment"), (60, "unexpected field(s): notes, rationale")]
+def test_a_decision_no_case_needs_is_refused(three):
+    with pytest.raises(ValidationError, match="no open case"):
+        derive(three, [{"id": IDS[0], "field": "topic", "label": "other", "rationale": "A ruling nobody asked for."}])
 
 
-def non_string_field(lines, ids):
-    change(lines, 4, lambda r: r.update(stance=None))
-    change(lines, 60, lambda r: r.update(sha256=123, topic=["other"]))
-    change(lines, 70, lambda r: r.update(id=70))
-    return [
-        (4, "field(s) must be strings: stance"),
-        (60, "field(s) must be strings: sha256, topic"),
-        (70, "field(s) must be strings: id"),
-        missing(ids[69]),
-    ]
+def test_frames_by_majority_plus_the_primary(three):
+    write_pass(three, "annotator_1", [record(IDS[0], frame="political", frames=["economic", "political"]),
+                                      *[record(s) for s in IDS[1:]]])
+    write_pass(three, "annotator_2", [record(IDS[0], frames=["economic", "political"]), *[record(s) for s in IDS[1:]]])
+    write_pass(three, "annotator_3", [record(IDS[0], frames=["economic", "morality"]), *[record(s) for s in IDS[1:]]])
+    g = derive(three)[IDS[0]]
+    assert g["frame"] == "economic" and g["frames"] == ["economic", "political"]
+    assert g["rules"]["frames"] == "majority"
 
 
-def duplicate_id(lines, ids):
-    lines[59] = lines[3]
-    lines[60] = lines[3]
-    return [
-        (60, f"duplicate id {ids[3]!r} (first on line 4)"),
-        (61, f"duplicate id {ids[3]!r} (first on line 4)"),
-        missing(ids[59]),
-        missing(ids[60]),
-    ]
+def test_whose_view_rules_broken_by_majorities_go_to_the_adjudicator(three):
+    write_pass(three, "annotator_1", [record(IDS[0], speech="reported", source_type="media", source_name="unnamed"),
+                                      *[record(s) for s in IDS[1:]]])
+    write_pass(three, "annotator_2", [record(IDS[0], speech="reported", source_type="huawei", source_name="Huawei"),
+                                      *[record(s) for s in IDS[1:]]])
+    # majorities: speech reported (2/3), source_type none (all differ), source_name none (all differ)
+    cases = {(c.id, c.field) for c in gold.open_cases(records.load_passes(three), SEGMENTS)}
+    assert (IDS[0], "source_type") in cases and (IDS[0], "source_name") in cases
 
 
-def unknown_id(lines, ids):
-    change(lines, 4, lambda r: r.update(id="999_notanarticle-000"))
-    change(lines, 60, lambda r: r.update(id=ids[59] + "x"))
-    return [
-        (4, "unknown id '999_notanarticle-000': not in segments.jsonl"),
-        (60, f"unknown id {ids[59] + 'x'!r}: not in segments.jsonl"),
-        missing(ids[3]),
-        missing(ids[59]),
-    ]
-
-
-def missing_segment(lines, ids):
-    del lines[59]
-    del lines[3]
-    return [missing(ids[3]), missing(ids[59])]
-
-
-def text_mismatch(lines, ids):
-    change(lines, 24, lambda r: r.update(text=r["text"] + " "))  # text changed, hash kept
-    change(lines, 60, lambda r: r.update(sha256="0" * 16))  # hash changed, text kept
-    return [
-        (24, f"text mismatch for {ids[23]!r}: the segment's text or hash changed"),
-        (60, f"text mismatch for {ids[59]!r}: the segment's text or hash changed"),
-    ]
-
-
-def invalid_json(lines, ids):
-    lines[3] = lines[3][:-1]  # closing brace lost
-    lines[59] = lines[59].replace('"', "'")
-    return [(4, "invalid JSON ("), (60, "invalid JSON ("), missing(ids[3]), missing(ids[59])]
-
-
-def not_an_object(lines, ids):
-    lines[3] = json.dumps(list(json.loads(lines[3]).values()), ensure_ascii=False)
-    lines[59] = json.dumps(ids[59])
-    return [
-        (4, "expected a JSON object, got an array"),
-        (60, "expected a JSON object, got a string"),
-        missing(ids[3]),
-        missing(ids[59]),
-    ]
-
-
-@pytest.mark.parametrize(
-    "corrupt",
-    [unknown_label, missing_field, unexpected_field, non_string_field, duplicate_id, unknown_id,
-     missing_segment, text_mismatch, invalid_json, not_an_object],
-)
-def test_each_kind_of_problem_is_reported_on_its_line(tmp_path, corrupt):
-    copy_committed(tmp_path)
-    path = tmp_path / "annotator_1.jsonl"
-    lines = read_lines(path)
-    ids = [json.loads(line)["id"] for line in lines]
-    expected = corrupt(lines, ids)
-    write_lines(path, lines)
-    problems = problems_of(tmp_path)
-    assert_problems(problems, path, expected)
-    # the same through the one-file reader, which is what validate() runs per file
-    _, direct = read_records(path, "annotator_1", SEGMENTS)
-    assert direct == problems
-
-
-def test_invalid_json_message_gives_the_column(tmp_path):
-    path = tmp_path / "annotator_1.jsonl"
-    lines = read_lines(COMMITTED / "annotator_1.jsonl")
-    lines[1] = '{"id": }'
-    write_lines(path, lines)
-    _, problems = read_records(path, "annotator_1", SEGMENTS)
-    [problem] = [p for p in problems if p.line == 2]
-    assert problem.message == "invalid JSON (Expecting value at column 8)"
-
-
-QUOTE = "’".encode()  # three bytes in UTF-8
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        # a byte never valid in UTF-8, inserted at the start of the text value
-        lambda line: (line.replace(b'"text": "', b'"text": "\xff', 1), line.index(b'"text": "') + 9),
-        # a multi-byte sequence cut short
-        lambda line: (line[: line.index(QUOTE)] + QUOTE[:2] + b"x" + line[line.index(QUOTE) + 3 :],
-                      line.index(QUOTE)),
-    ],
-    ids=["stray byte", "truncated sequence"],
-)
-def test_invalid_utf8_is_reported_with_line_and_byte_offset(tmp_path, damage):
-    raw = (COMMITTED / "annotator_1.jsonl").read_bytes().split(b"\n")
-    n = [i for i, line in enumerate(raw) if QUOTE in line][1]  # the second line with a curly quote
-    assert not all(line.isascii() for line in raw[:n]), "want non-ASCII before, so bytes != characters"
-    raw[n], at = damage(raw[n])
-    offset = sum(len(line) + 1 for line in raw[:n]) + at
-    raw[n + 20] = raw[n + 20].replace(b'"text": "', b'"text": "\xfe', 1)
-    path = tmp_path / "annotator_1.jsonl"
-    path.write_bytes(b"\n".join(raw))
-    records, problems = read_records(path, "annotator_1", SEGMENTS)
-    # The first bad byte is reported with its offset; the rest of the file is still checked, so the
-    # two damaged lines also fail as text mismatches and every other line validates.
-    assert (problems[0].path, problems[0].line, problems[0].message) == (
-        path, n + 1, f"not valid UTF-8 (byte offset {offset})"
-    )
-    assert str(problems[0]) == f"{path}:{n + 1}: not valid UTF-8 (byte offset {offset})"
-    assert sorted(p.line for p in problems[1:]) == [n + 1, n + 21]
-    assert all("text mismatch" in p.message for p in problems[1:])
-    assert len(records) == len(SEGMENTS) - 2
-
-
-def test_gold_disagreement_without_rationale(tmp_path):
-    copy_committed(tmp_path)
-    first = read_lines(tmp_path / "annotator_1.jsonl")
-    second = read_lines(tmp_path / "annotator_2.jsonl")
-    gold = read_lines(tmp_path / "gold.jsonl")
-    pairs = [(json.loads(a), json.loads(b)) for a, b in zip(first, second)]
-    assert [a["id"] for a, _ in pairs] == [json.loads(g)["id"] for g in gold]
-    split = [i for i, (a, b) in enumerate(pairs) if any(a[f] != b[f] for f in LABEL_FIELDS)]
-    agreed = [i for i, (a, b) in enumerate(pairs) if not any(a[f] != b[f] for f in LABEL_FIELDS)]
-    assert len(split) >= 2 and all(json.loads(gold[i])["rationale"].strip() for i in split)
-    # two existing disagreements lose their rationale (empty, whitespace only) ...
-    change(gold, split[0] + 1, lambda r: r.update(rationale=""))
-    change(gold, split[1] + 1, lambda r: r.update(rationale=" \t "))
-    # ... and a new one appears where gold has no rationale
-    k = next(i for i in agreed if json.loads(gold[i])["rationale"] == "")
-    old = pairs[k][1]["stance"]
-    new = next(label for label in schema.labels("stance") if label != old)
-    change(second, k + 1, lambda r: r.update(stance=new))
-    write_lines(tmp_path / "gold.jsonl", gold)
-    write_lines(tmp_path / "annotator_2.jsonl", second)
-
-    def detail(i: int) -> str:
-        a, b = pairs[i]
-        f = next(f for f in LABEL_FIELDS if a[f] != b[f])
-        return f"{f}: annotator_1={a[f]} vs annotator_2={b[f]}"
-
-    assert_problems(
-        problems_of(tmp_path),
-        tmp_path / "gold.jsonl",
-        [
-            (split[0] + 1, f"disagreement without rationale ({detail(split[0])}"),
-            (split[1] + 1, f"disagreement without rationale ({detail(split[1])}"),
-            (k + 1, f"disagreement without rationale (stance: annotator_1={old} vs annotator_2={new})"),
-        ],
-    )
-
-
-def test_a_file_with_many_problems_reports_all_of_them_at_once(tmp_path):
-    path = tmp_path / "annotator_2.jsonl"
-    lines = read_lines(COMMITTED / "annotator_2.jsonl")
-    ids = [json.loads(line)["id"] for line in lines]
-    change(lines, 3, lambda r: r.update(topic="chips"))
-    change(lines, 10, lambda r: r.pop("frame"))
-    change(lines, 20, lambda r: r.update(confidence="high"))
-    change(lines, 30, lambda r: r.update(segment_type=1))
-    lines[39] = lines[0]
-    change(lines, 50, lambda r: r.update(id="nope-000"))
-    change(lines, 60, lambda r: r.update(text=r["text"][:-1]))
-    lines[69] = lines[69][: len(lines[69]) // 2]
-    lines[79] = "[1, 2]"
-    lines[89] = "   "
-    change(lines, 100, lambda r: (r.pop("stance"), r.update(extra="x", topic=7)))
-    write_lines(path, lines)
-    expected = [
-        (3, f"unknown topic label 'chips' {allowed('topic')}"),
-        (10, "missing field(s): frame"),
-        (20, "unexpected field(s): confidence"),
-        (30, "field(s) must be strings: segment_type"),
-        (40, f"duplicate id {ids[0]!r} (first on line 1)"),
-        (50, "unknown id 'nope-000'"),
-        (60, f"text mismatch for {ids[59]!r}"),
-        (70, "invalid JSON ("),
-        (80, "expected a JSON object, got an array"),
-        (90, "blank line"),
-        (100, "missing field(s): stance"),
-        (100, "unexpected field(s): extra"),
-        (100, "field(s) must be strings: topic"),
-        *(missing(ids[i]) for i in (39, 49, 69, 79, 89)),
-    ]
-    records, problems = read_records(path, "annotator_2", SEGMENTS)
-    assert_problems(problems, path, expected)
-    bad_lines = {line for line, _ in expected}
-    assert sorted(r["_line"] for r in records.values()) == [n for n in range(1, 111) if n not in bad_lines]
-    # check_text gives the same from the decoded content, under whatever name it is given
-    _, same = check_text(path, path.read_text(encoding="utf-8"), "annotator_2", SEGMENTS)
-    assert same == problems
-    # and validate() of the whole folder reports exactly these (the other files are clean)
-    copy_committed(tmp_path)
-    write_lines(path, lines)
-    assert problems_of(tmp_path) == problems
-
-
-def test_folder_without_gold_or_second_annotator(tmp_path):
-    shutil.copyfile(COMMITTED / "annotator_1.jsonl", tmp_path / "annotator_1.jsonl")
-    assert [(p.path, p.line, p.message) for p in problems_of(tmp_path)] == [
-        (tmp_path / "gold.jsonl", 0, "gold file is missing"),
-        (tmp_path, 0, "at least two annotator files are needed"),
-    ]
-
-
-# -- the CLI ------------------------------------------------------------------------------------
-
-
-def test_cli_validate_passes_on_committed_files():
-    out = subprocess.run(
-        [sys.executable, "-m", "labeling", "validate"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stderr == ""
-    assert out.stdout.splitlines() == [
-        f"labeling/annotations/{name}.jsonl: {len(SEGMENTS)} records OK"
-        for name in ("annotator_1", "annotator_2", "gold")
-    ]
-
-
-def test_cli_validate_prints_every_problem_one_per_line(tmp_path, monkeypatch, capsys):
-    copy_committed(tmp_path)
-    for name, n, edit in [
-        ("annotator_1", 4, lambda r: r.update(stance="maybe")),
-        ("annotator_2", 9, lambda r: r.pop("topic")),
-        ("gold", 7, lambda r: r.update(id="nope-001")),
-    ]:
-        lines = read_lines(tmp_path / f"{name}.jsonl")
-        change(lines, n, edit)
-        write_lines(tmp_path / f"{name}.jsonl", lines)
-    expected = problems_of(tmp_path)
-    assert len(expected) == 4  # three bad lines and gold's now missing segment
-    # The command reads the fixed folder; point its validate() at the copy.
-    monkeypatch.setattr(annotations, "validate", functools.partial(annotations.validate, directory=tmp_path))
-    assert main(["validate"]) == 1
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert "Traceback" not in err
-    *lines, last = err.splitlines()
-    assert lines == [str(p) for p in expected]
-    assert last == "error: 4 annotation problem(s)"
-    for line, problem in zip(lines, expected):
-        m = PROBLEM_LINE.match(line)
-        assert m, line
-        assert (Path(m["path"]), int(m["line"]), m["message"]) == (problem.path, problem.line, problem.message)
-        assert Path(m["path"]).parent == tmp_path
+def test_cli_adjudicate_writes_a_template(three, tmp_path, monkeypatch, capsys):
+    write_pass(three, "annotator_2", [record(IDS[0], topic="smartphones"), *[record(s) for s in IDS[1:]]])
+    write_pass(three, "annotator_3", [record(IDS[0], topic="telecom_5g"), *[record(s) for s in IDS[1:]]])
+    monkeypatch.setattr(records, "ANNOTATIONS_DIR", three)
+    monkeypatch.setattr(gold, "ANNOTATIONS_DIR", three)
+    out = tmp_path / "template.jsonl"
+    assert main(["adjudicate", "--template", str(out)]) == 0
+    assert "1 case(s) need a decision" in capsys.readouterr().out
+    [line] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert line["id"] == IDS[0] and line["field"] == "topic" and line["_passes"]["annotator_3"] == "telecom_5g"
 
 
 # -- agreement ----------------------------------------------------------------------------------
 
 
-def test_agreement_matches_committed_report():
+def test_agreement_matches_committed_report_and_readme():
+    report = agreement.compute()
     committed = json.loads(agreement.AGREEMENT_FILE.read_text(encoding="utf-8"))
-    assert agreement.compute() == committed
+    assert json.loads(json.dumps(report)) == committed
+    readme = agreement.DOCUMENTS[0].read_text(encoding="utf-8")
+    assert agreement.markdown(report) in readme
 
 
-def test_readme_and_codebook_agreement_blocks_are_current():
-    block = agreement.markdown(agreement.compute())
-    assert len(agreement.DOCUMENTS) == 2
-    for doc in agreement.DOCUMENTS:
-        assert docblocks.is_current(doc, "agreement", block), f"{doc}: run python -m labeling agreement"
+def _fleiss(rows: list[tuple[str, ...]], labels: list[str]) -> float:
+    """Fleiss' kappa from its textbook formula."""
+    n = len(rows[0])
+    counts = np.array([[row.count(label) for label in labels] for row in rows], dtype=float)
+    p_j = counts.sum(axis=0) / counts.sum()
+    p_i = ((counts ** 2).sum(axis=1) - n) / (n * (n - 1))
+    pe = (p_j ** 2).sum()
+    return (p_i.mean() - pe) / (1 - pe)
 
 
-def reference(a: list[str], b: list[str]) -> dict:
-    """The same statistics computed directly with the libraries, with our own coding."""
-    values = sorted(set(a) | set(b))
-    data = [[values.index(x) for x in a], [values.index(x) for x in b]]
-    return {
-        "n": len(a),
-        "raw_agreement": sum(x == y for x, y in zip(a, b)) / len(a),
-        "cohen_kappa": cohen_kappa_score(a, b),
-        "krippendorff_alpha": krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"),
-        "disagreements": sum(x != y for x, y in zip(a, b)),
-    }
+@pytest.mark.parametrize("seed", range(5))
+def test_nominal_agreement_matches_textbook_and_libraries(seed):
+    rng = random.Random(seed)
+    labels = list(schema.TOPIC)
+    truth = [rng.choice(labels) for _ in range(60)]
+    passes_ = {f"a{k}": [t if rng.random() < 0.7 else rng.choice(labels) for t in truth] for k in range(3)}
+    got = agreement.nominal("topic", passes_)
+    rows = list(zip(*passes_.values()))
+    assert got["fleiss_kappa"] == pytest.approx(_fleiss(rows, labels), abs=1e-4)
+    codes = np.array([[labels.index(x) for x in v] for v in passes_.values()], dtype=float)
+    assert got["krippendorff_alpha"] == pytest.approx(krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal"), abs=1e-4)
+    assert got["pairwise"]["a0~a1"]["cohen_kappa"] == pytest.approx(cohen_kappa_score(passes_["a0"], passes_["a1"]), abs=1e-4)
 
 
-def assert_matches_reference(field: str, a: list[str], b: list[str]) -> None:
-    got = agreement.field_agreement(field, a, b)
-    want = reference(a, b)
-    assert set(got) == set(want)
-    assert (got["n"], got["disagreements"]) == (want["n"], want["disagreements"])
-    for key in ("raw_agreement", "cohen_kappa", "krippendorff_alpha"):
-        assert got[key] == pytest.approx(want[key], abs=5.1e-5), key  # rounded to 4 decimals
+def test_identical_sets_give_masi_alpha_one_and_disjoint_sets_less():
+    same = {"a": [["economic"], ["political", "morality"]] * 5, "b": [["economic"], ["political", "morality"]] * 5}
+    assert agreement.label_sets(same)["krippendorff_alpha_masi"] == 1.0
+    partial = {"a": [["economic"], ["political", "morality"]] * 5, "b": [["economic"], ["political"]] * 5}
+    assert agreement.label_sets(partial)["krippendorff_alpha_masi"] < 1.0
 
 
-@pytest.mark.parametrize(
-    "field, a, b",
-    [
-        ("stance", ["favor", "against", "none", "none", "favor", "none", "none", "against"],
-                   ["favor", "none", "none", "none", "against", "none", "favor", "against"]),
-        ("topic", ["smartphones", "other", "semiconductors", "other", "telecom_5g", "other"],
-                  ["smartphones", "semiconductors", "semiconductors", "other", "other", "other"]),
-        ("segment_type", ["body"] * 9 + ["headline"], ["body"] * 10),
-        ("frame", ["economic", "political"], ["political", "economic"]),
-    ],
-)
-def test_field_agreement_matches_sklearn_and_krippendorff(field, a, b):
-    assert_matches_reference(field, a, b)
+def test_one_label_everywhere_has_no_chance_corrected_score():
+    got = agreement.nominal("topic", {"a": ["other"] * 5, "b": ["other"] * 5})
+    assert got["fleiss_kappa"] is None and got["krippendorff_alpha"] is None and got["all_agree"] == 1.0
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(schema.labels("stance")), st.sampled_from(schema.labels("stance"))),
-                min_size=1, max_size=40))
-def test_field_agreement_matches_libraries_on_generated_labels(pairs):
-    a, b = [x for x, _ in pairs], [y for _, y in pairs]
-    if len(set(a) | set(b)) > 1:
-        assert_matches_reference("stance", a, b)
-    else:
-        got = agreement.field_agreement("stance", a, b)
-        assert (got["raw_agreement"], got["cohen_kappa"], got["krippendorff_alpha"]) == (1.0, None, None)
+# -- the codebook leaks nothing -----------------------------------------------------------------
+
+CODEBOOK = CODEBOOK_DIR / "codebook.md"
+EXAMPLES = CODEBOOK_DIR / "examples.jsonl"
 
 
-def test_perfect_agreement_is_one():
-    a = ["economic", "political", "other", "economic", "morality"]
-    got = agreement.field_agreement("frame", a, list(a))
-    assert got == {"n": 5, "raw_agreement": 1.0, "cohen_kappa": 1.0, "krippendorff_alpha": 1.0, "disagreements": 0}
+def codebook_lines() -> list[tuple[str, str]]:
+    return [(f"codebook.md:{n}", line) for n, line in enumerate(CODEBOOK.read_text(encoding="utf-8").splitlines(), start=1)]
 
 
-def test_single_label_everywhere_has_no_chance_corrected_score():
-    got = agreement.field_agreement("stance", ["none"] * 7, ["none"] * 7)
-    assert got == {"n": 7, "raw_agreement": 1.0, "cohen_kappa": None, "krippendorff_alpha": None, "disagreements": 0}
+def example_texts() -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
+    quoted = [(where, line[2:].strip()) for where, line in codebook_lines() if line.startswith("> ")]
+    return [(f"examples.jsonl:{r['id']}", r["text"]) for r in rows] + quoted
 
 
-def test_field_agreement_rejects_labels_outside_the_schema():
-    with pytest.raises(ValueError):
-        agreement.field_agreement("stance", ["favor", "maybe"], ["favor", "none"])
+def test_no_codebook_line_shares_eight_words_with_a_segment():
+    assert leaks.shared_runs(codebook_lines(), SEGMENTS) == []
+    assert leaks.shared_runs(example_texts(), SEGMENTS) == []
+
+
+def test_no_example_is_a_close_paraphrase_of_a_segment():
+    assert leaks.close_paraphrases(example_texts(), SEGMENTS) == []
+
+
+def test_the_leak_checks_catch_quotes_and_paraphrases():
+    """The checks are not vacuous: a quoted segment and a light paraphrase of one are caught."""
+    long_segment = max(SEGMENTS, key=lambda s: len(s["text"]))
+    quoted = [("fake:1", f"For example, {long_segment['text'].lower()} is labelled against.")]
+    assert [leak.segment_id for leak in leaks.shared_runs(quoted, SEGMENTS)] == [long_segment["id"]]
+    words = long_segment["text"].split()
+    paraphrase = " ".join(w if i % 4 else w.upper() + "ly" for i, w in enumerate(words))
+    assert leaks.close_paraphrases([("fake:2", paraphrase)], SEGMENTS)
+
+
+def test_examples_follow_the_schema():
+    rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
+    assert len({r["id"] for r in rows}) == len(rows) == len({r["text"] for r in rows}) >= 240
+    for r in rows:
+        assert records.check_values(r) == [], r["id"]
+    quoted = {t for _, t in example_texts() if not _.startswith("examples.jsonl")}
+    assert quoted <= {r["text"] for r in rows}
+    for field in ("topic", "frame", *schema.STANCE_FIELDS, "speech", "source_type"):
+        counts = {label: sum(r[field] == label for r in rows) for label in schema.labels(field)}
+        assert min(counts.values()) >= 16, (field, counts)
+
+
+def test_codebook_names_no_corpus_article_or_ruling():
+    text = CODEBOOK.read_text(encoding="utf-8")
+    assert not re.search(r"\b00[0-3]_[0-9a-f]{16}\b", text)
+    assert not re.search(r"\[00[0-3]\]", text)

@@ -98,6 +98,12 @@ CASES = [
     Case("rehydrate: a sentence row missing", "labeling", ("rehydrate", "{tmp}/rel", "{tmp}/arts", "{tmp}/out"), needs="release-missing-row"),
     Case("rehydrate: an article altered", "labeling", ("rehydrate", "{tmp}/rel", "{tmp}/arts", "{tmp}/out"), needs="release-altered"),
     Case("publish: malformed repo id", "labeling", ("publish", "--repo-id", "a b/c")),
+    Case("check-pass: missing file", "labeling", ("check-pass", "{tmp}/nope.jsonl"), code=1),
+    Case("check-pass: nested JSON", "labeling", ("check-pass", "{tmp}/p.jsonl"), {"p.jsonl": NESTED.encode()}, code=1),
+    Case("check-pass: Latin-1", "labeling", ("check-pass", "{tmp}/p.jsonl"), {"p.jsonl": "caf\u00e9\n".encode("latin-1")}, code=1),
+    Case("pass: bad name", "labeling", ("pass", "begin", "../x")),
+    Case("pass: begun twice", "labeling", ("pass", "begin", "annotator_1")),
+    Case("adjudicate: --template is a folder", "labeling", ("adjudicate", "--template", "{tmp}")),
     # baselines: scorer
     Case("evaluate: label '²'", "baselines", ("evaluate", "--task", "stance", "--predictions", "{tmp}/p.jsonl"),
          {"p.jsonl": _preds("\u00b2")}),
@@ -120,7 +126,7 @@ CASES = [
     Case("train: --out is a folder", "baselines", ("train", "--task", "stance", "--baseline", "majority", "--out", "{tmp}")),
     Case("predict: missing model", "baselines", ("predict", "--model", "{tmp}/m.skops", "--task", "stance")),
     Case("predict: not a model", "baselines", ("predict", "--model", "{tmp}/m.skops", "--task", "stance"), {"m.skops": b"PK\x03\x04junk"}),
-    Case("predict: hostile keyword model", "baselines", ("predict", "--model", "{tmp}/m.skops", "--task", "stance"), needs="hostile-model"),
+    Case("predict: hostile lexicon model", "baselines", ("predict", "--model", "{tmp}/m.skops", "--task", "stance"), needs="hostile-model"),
     Case("run: unknown baseline", "baselines", ("run", "--baseline", "nope", "--out", "{tmp}/r")),
     Case("run: subset over the official results", "baselines", ("run", "--baseline", "majority")),
     Case("run: --out is a file", "baselines", ("run", "--out", "{tmp}/f"), {"f": b"x"}),
@@ -145,10 +151,10 @@ def _release(tmp: Path, variant: str) -> None:
 def _hostile_model(path: Path) -> None:
     import skops.io as sio
 
-    from baselines.keywords import KeywordClassifier
+    from baselines.lexicon import LexiconClassifier
 
-    model = KeywordClassifier("stance").fit(["a", "b"], ["none", "favor"])
-    model.cues_ = {"favor": ["(a+)+$" * 2000]}  # far longer than any cue word
+    model = LexiconClassifier().fit(["a b", "b c", "c d"], ["none", "favor", "favor"])
+    model.cues_ = {"favor": ["(a+)+$" * 2000]}  # a catastrophic pattern, far longer than any cue word
     sio.dump(model, path)
 
 
@@ -196,7 +202,8 @@ def test_the_table_covers_every_verb():
     verbs = {(cli, verb) for cli, parser in (("labeling", lp()), ("baselines", bp()))
              for verb in next(a for a in parser._actions if a.dest == "command").choices}
     covered = {(c.cli, c.argv[0]) for c in CASES}
-    assert verbs - covered <= {("labeling", "segments"), ("labeling", "validate"), ("baselines", "list")}
+    assert verbs - covered <= {("labeling", "segments"), ("labeling", "validate"), ("labeling", "gold"),
+                                ("labeling", "adjudicate"), ("labeling", "agreement"), ("baselines", "list")}
     assert len(CASES) >= 50
 
 

@@ -23,9 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from baselines import data, evaluate, metrics, report, run
 from baselines.__main__ import main as baselines_main
-from baselines.keywords import CUES, KeywordClassifier
+from baselines.lexicon import LexiconClassifier
 from baselines.registry import BASELINES, Baseline
 from labeling.release.tasks import TASKS
+from labeling.release.tasks import labels as task_labels
 from labeling.annotation import records as annotations
 from labeling.annotation import schema
 from labeling.core import docblocks
@@ -42,9 +43,9 @@ dataset = pytest.mark.dataset
 def labelled(task: str, n: int, seed: int, pool: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Gold and predicted labels: predictions right about two times in three, else random."""
     rng = np.random.default_rng(seed)
-    names = pool or list(schema.labels(task))
+    names = pool or list(task_labels(task))
     y_true = [str(x) for x in rng.choice(names, size=n)]
-    y_pred = [t if rng.random() < 0.65 else str(rng.choice(schema.labels(task))) for t in y_true]
+    y_pred = [t if rng.random() < 0.65 else str(rng.choice(task_labels(task))) for t in y_true]
     return y_true, y_pred
 
 
@@ -53,10 +54,10 @@ def labelled(task: str, n: int, seed: int, pool: list[str] | None = None) -> tup
 
 @pytest.mark.parametrize("task", TASKS)
 def test_scores_agree_with_sklearn(task):
-    y_true, y_pred = labelled(task, 80, seed=1, pool=list(schema.labels(task))[:4])
+    y_true, y_pred = labelled(task, 80, seed=1, pool=list(task_labels(task))[:4])
     got = metrics.scores(task, y_true, y_pred)
-    present = [label for label in schema.labels(task) if label in set(y_true)]
-    everything = list(schema.labels(task))
+    present = [label for label in task_labels(task) if label in set(y_true)]
+    everything = list(task_labels(task))
     assert got["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
     assert got["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0))
     assert got["weighted_f1"] == pytest.approx(
@@ -71,7 +72,7 @@ def test_scores_agree_with_sklearn(task):
     assert got["confusion"]["labels"] == everything
     assert got["confusion"]["matrix"] == confusion_matrix(y_true, y_pred, labels=everything).tolist()
     assert got["n"] == len(y_true)
-    if task != "stance":
+    if metrics.METRICS[task].main != "f_avg":
         assert got["main"] == got["macro_f1"]
 
 
@@ -114,7 +115,7 @@ def test_bootstrap_is_deterministic_for_a_seed():
 
 @pytest.mark.parametrize("task", TASKS)
 def test_bootstrap_intervals_contain_the_point_estimate(task):
-    y_true, y_pred = labelled(task, 150, seed=4, pool=list(schema.labels(task))[:3])
+    y_true, y_pred = labelled(task, 150, seed=4, pool=list(task_labels(task))[:3])
     point = metrics.scores(task, y_true, y_pred)
     ci = metrics.bootstrap(task, y_true, y_pred)
     for name, (lo, hi) in ci.items():
@@ -126,11 +127,11 @@ def test_bootstrap_intervals_contain_the_point_estimate(task):
 def test_vectorised_bootstrap_equals_a_slow_sklearn_loop(task):
     resamples, seed = 200, 5
     y_true, y_pred = labelled(task, 50, seed=6)
-    if task == "stance":
+    if metrics.METRICS[task].main == "f_avg":
         y_true = [y if y != "favor" else "none" for y in y_true]  # favor absent from gold, still averaged
     t, p = np.array(y_true), np.array(y_pred)
-    main_labels = ["favor", "against"] if task == "stance" else sorted(set(y_true), key=schema.labels(task).index)
-    present = sorted(set(y_true), key=schema.labels(task).index)
+    main_labels = ["favor", "against"] if metrics.METRICS[task].main == "f_avg" else sorted(set(y_true), key=task_labels(task).index)
+    present = sorted(set(y_true), key=task_labels(task).index)
     draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
     values: dict[str, list[float]] = {"main": [], "macro_f1": [], "accuracy": []}
     with sklearn.config_context(skip_parameter_validation=True):
@@ -181,12 +182,22 @@ TINY = {
         ("Commerce added firms to the entity list.", "export_controls"),
         ("The license rules were tightened.", "export_controls"),
     ],
+    "source": [
+        ("The ministry said the measures were unfair.", "chinese_government"),
+        ("A ministry spokesman said the ban was unjust.", "chinese_government"),
+        ("Commerce officials said the rules would stay.", "us_government"),
+        ("A Commerce Department official said controls work.", "us_government"),
+        ("The phone went on sale on Tuesday.", "author"),
+        ("Shipments rose in the third quarter.", "author"),
+    ],
 }
+for _target in ("us_restrictions", "huawei", "china_self_reliance"):
+    TINY[f"stance_{_target}"] = TINY["stance"]
 CORE = [name for name, b in BASELINES.items() if not b.requires]
 
 
 def test_core_and_optional_baselines_are_registered():
-    assert {"majority", "keywords"} <= set(CORE)
+    assert {"majority", "chi2_lexicon"} <= set(CORE) and "keywords" not in BASELINES
     assert all(isinstance(b, Baseline) and b.name == name and b.description for name, b in BASELINES.items())
 
 
@@ -216,7 +227,7 @@ def test_core_baseline_fits_and_predicts_tiny_text_data(name, task):
         assert model.fit(texts, labels) is model
         predicted = model.predict(texts + ["A sentence unlike any other."])
         assert len(predicted) == len(texts) + 1
-        assert set(predicted) <= set(schema.labels(task))
+        assert set(predicted) <= set(task_labels(task))
     other = BASELINES[name].make(task)
     with pytest.raises(NotFittedError):
         check_is_fitted(other)  # fitting one did not fit another
@@ -242,13 +253,13 @@ def test_core_baseline_fits_and_predicts_tiny_text_data(name, task):
     ],
     ids=lambda f: f.__name__,
 )
-def test_keyword_classifier_passes_sklearn_check(check):
-    check("KeywordClassifier", KeywordClassifier(task="stance"))
+def test_lexicon_classifier_passes_sklearn_check(check):
+    check("LexiconClassifier", LexiconClassifier())
 
 
-def test_keyword_classifier_fit_returns_self_with_trailing_underscore_attributes():
+def test_lexicon_classifier_fit_returns_self_with_trailing_underscore_attributes():
     texts, labels = map(list, zip(*TINY["stance"]))
-    clf = KeywordClassifier(task="stance")
+    clf = LexiconClassifier()
     before = set(vars(clf))
     with pytest.raises(NotFittedError):
         clf.predict(texts)
@@ -256,30 +267,24 @@ def test_keyword_classifier_fit_returns_self_with_trailing_underscore_attributes
     added = set(vars(clf)) - before
     assert added and all(a.endswith("_") and not a.startswith("_") for a in added)
     assert list(clf.classes_) == sorted(set(labels))
-    assert clf.get_params() == {"task": "stance"}
+    assert clf.get_params() == {"cues_per_class": 20, "min_count": 2}
 
 
-def test_keyword_classifier_counts_cues_and_falls_back_to_the_majority():
-    clf = KeywordClassifier(task="stance").fit(["a", "b", "c", "d"], ["none", "none", "against", "favor"])
-    texts = [
-        "The rules are unfair and hegemonic.",
-        "Washington should TIGHTEN and enforce the controls.",
-        "The weather in Shenzhen was mild.",
-    ]
-    assert list(clf.predict(texts)) == ["against", "favor", "none"]
-    # a label never seen in training is never predicted, whatever its cues
-    unseen = KeywordClassifier(task="stance").fit(["a", "b", "c"], ["none", "none", "against"])
-    assert list(unseen.predict(texts)) == ["against", "none", "none"]
-    assert set(unseen.classes_) == {"none", "against"}
+def test_lexicon_cues_come_from_the_training_data_only():
+    train = ["tighten the controls now", "tighten them further", "the rules are unfair", "unfair and wrong rules",
+             "weather was mild", "the weather again"]
+    labels = ["favor", "favor", "against", "against", "none", "none"]
+    clf = LexiconClassifier(cues_per_class=3).fit(train, labels)
+    assert "tighten" in clf.cues_["favor"] and "unfair" in clf.cues_["against"]
+    vocabulary = {w for text in train for w in text.split()}
+    assert all(c in vocabulary for cues in clf.cues_.values() for c in cues)
+    assert list(clf.predict(["Tighten!", "So unfair."])) == ["favor", "against"]
+    assert clf.predict(["nothing here at all"])[0] == clf.majority_
 
 
-def test_keyword_cues_use_only_schema_labels():
-    assert set(CUES) <= set(TASKS)
-    for task, by_label in CUES.items():
-        assert set(by_label) <= set(schema.labels(task)), task
-        for label, cues in by_label.items():
-            assert cues, (task, label)
-            assert all(c == c.lower() and c.strip() == c and c for c in cues), (task, label)
+def test_lexicon_classifier_never_predicts_a_label_unseen_in_training():
+    clf = LexiconClassifier().fit(["a b", "a c", "d e"], ["none", "none", "against"])
+    assert set(clf.predict(["a", "d", "z"])) <= {"none", "against"}
 
 
 def test_optional_embedding_baseline_offline(monkeypatch):
@@ -308,7 +313,7 @@ def test_optional_embedding_baseline_offline(monkeypatch):
 
 @pytest.fixture(scope="module")
 def two_runs():
-    return [run.run_all(["majority", "keywords"], progress=False, n_jobs=1)[0].as_json() for _ in range(2)]
+    return [run.run_all(["majority", "chi2_lexicon"], progress=False, n_jobs=1)[0].as_json() for _ in range(2)]
 
 
 @dataset
@@ -316,7 +321,7 @@ def test_run_all_is_deterministic(two_runs):
     first, second = two_runs
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     baselines = {(r["task"], r["baseline"]) for r in first["runs"] if r["kind"] == "baseline"}
-    assert baselines == {(t, b) for t in TASKS for b in ("majority", "keywords")}
+    assert baselines == {(t, b) for t in TASKS for b in ("majority", "chi2_lexicon")}
 
 
 @dataset
@@ -325,7 +330,7 @@ def test_split_predictions_cover_exactly_the_test_ids(two_runs):
         test = data.task_frames(r["task"])["test"]
         assert sorted(r["split"]["predictions"]) == sorted(test["id"])
         assert r["split"]["evaluation"]["n"] == len(test)
-        assert set(r["split"]["predictions"].values()) <= set(schema.labels(r["task"]))
+        assert set(r["split"]["predictions"].values()) <= set(task_labels(r["task"]))
 
 
 @dataset
@@ -382,15 +387,30 @@ def test_cv_training_never_contains_the_held_out_article(grid, monkeypatch):
 
 @dataset
 def test_annotator_ceiling_rows_for_each_annotator_and_task(two_runs):
-    annotators = [name for name in annotations.annotation_files() if name != annotations.GOLD]
-    assert len(annotators) >= 2
+    annotators = list(annotations.pass_files())
+    assert len(annotators) >= 3
     rows = [r for r in two_runs[0]["runs"] if r["kind"] == "annotator"]
     assert Counter((r["task"], r["baseline"]) for r in rows) == Counter(
         (t, a) for t in TASKS for a in annotators
     )
-    for r in rows:
-        assert r["split"]["evaluation"]["n"] == len(data.task_frames(r["task"])["test"])
-        assert r["cv"]["evaluation"]["n"] == len(data.all_rows(r["task"]))
+    for r in rows:  # scored only where the other passes agree, so never on more rows than the task has
+        assert 0 < r["split"]["evaluation"]["n"] <= len(data.task_frames(r["task"])["test"])
+        assert 0 < r["cv"]["evaluation"]["n"] <= len(data.all_rows(r["task"]))
+
+
+def test_annotator_ceiling_is_not_scored_against_its_own_labels():
+    """A pass is scored against the labels the other passes agree on: rows where they differ are
+    left out, and a row where only this pass differs counts as its error."""
+    task = "topic"
+    labels = run.pass_labels(task)
+    rows = data.all_rows(task)
+    [entry] = [r for r in run.annotator_ceiling(task) if r["baseline"] == sorted(labels)[0]]
+    name = sorted(labels)[0]
+    others = [v for k, v in labels.items() if k != name]
+    agreed = [i for i in rows["id"] if len({o[i] for o in others}) == 1]
+    assert entry["cv"]["evaluation"]["n"] == len(agreed)
+    wrong = sum(labels[name][i] != others[0][i] for i in agreed)
+    assert entry["cv"]["evaluation"]["accuracy"] == pytest.approx(1 - wrong / len(agreed), abs=1e-9)
 
 
 # -- committed results -----------------------------------------------------------------------
@@ -456,7 +476,7 @@ def score(capsys, *args: str) -> tuple[int, str, str]:
 @dataset
 @pytest.mark.parametrize("task", TASKS)
 def test_cli_scores_a_committed_predictions_file(task, capsys):
-    path = RESULTS_DIR / "predictions" / task / "keywords.test.jsonl"
+    path = RESULTS_DIR / "predictions" / task / "chi2_lexicon.test.jsonl"
     predicted = {r["id"]: r["label"] for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
     gold = gold_test(task)
     ids = sorted(gold)
@@ -510,7 +530,7 @@ def test_output_writes_the_scores_as_json(tmp_path, capsys):
 def test_labels_as_names_integers_and_digit_strings_in_csv_and_jsonl(form, fmt, tmp_path, capsys):
     task = "topic"
     gold = gold_test(task)
-    names = schema.labels(task)
+    names = task_labels(task)
     # a deliberately imperfect prediction: every third sentence gets the next label
     predicted = {i: names[(names.index(label) + (k % 3 == 0)) % len(names)] for k, (i, label) in enumerate(sorted(gold.items()))}
 
@@ -571,11 +591,11 @@ def test_unknown_ids_are_listed(tmp_path, capsys):
 def test_unknown_labels_are_listed(tmp_path, capsys):
     rows = good_rows()
     rows[2]["label"] = "neutral"
-    rows[5]["label"] = len(schema.labels("stance"))
+    rows[5]["label"] = len(task_labels("stance"))
     path = write_jsonl(tmp_path / "p.jsonl", rows)
     line = one_line_error(*score(capsys, "--task", "stance", "--predictions", str(path))[::2])
-    assert "'neutral' (line 3)" in line and f"{len(schema.labels('stance'))} (line 6)" in line
-    assert all(label in line for label in schema.labels("stance"))
+    assert "'neutral' (line 3)" in line and f"{len(task_labels('stance'))} (line 6)" in line
+    assert all(label in line for label in task_labels("stance"))
 
 
 @dataset

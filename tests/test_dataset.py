@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from labeling.release.tasks import TASKS
+from labeling.release.tasks import labels as task_labels
 from labeling.annotation import records as annotations
 from labeling.annotation import schema
 from labeling.core.paths import ROOT
@@ -38,7 +39,7 @@ from labeling.core.errors import InputError
 
 ROOT = ROOT
 DATA = ROOT / "data"
-SPLIT_CONFIGS = ("sentences", *TASKS)
+SPLIT_CONFIGS = ("sentences", *TASKS, "frames")
 """Configs with train / validation / test splits; the others have one split."""
 
 dataset = pytest.mark.dataset
@@ -56,10 +57,16 @@ def segments() -> tuple[dict, ...]:
 def annotation_records() -> dict[str, dict[str, dict]]:
     """File stem -> segment id -> record, read straight from labeling/annotations/*.jsonl."""
     out = {}
-    for path in sorted(annotations.ANNOTATIONS_DIR.glob("*.jsonl")):
+    for path in [*sorted(annotations.ANNOTATIONS_DIR.glob("annotator_*.jsonl")), annotations.ANNOTATIONS_DIR / "gold.jsonl"]:
         with path.open(encoding="utf-8") as f:
             out[path.stem] = {r["id"]: r for r in map(json.loads, f)}
     return out
+
+
+def task_label(task: str, record: dict, target: str | None = None) -> str:
+    """The gold label of one task row, written out per task (not through the build's code)."""
+    field = {"frame": "frame", "topic": "topic", "source": "source_type", "stance": f"stance_{target}"}.get(task, task)
+    return record[field]
 
 
 @cache
@@ -79,11 +86,10 @@ def is_benchmark(segment: dict) -> bool:
 def expected_split_of() -> dict[str, str]:
     """Article -> split, chosen by splits.choose from the gold labels of the benchmark sentences."""
     task_labels = {
-        task: {
-            a: [gold()[s["id"]][task] for s in segments() if s["article_id"] == a and is_benchmark(s)]
-            for a in sorted(seed_articles())
-        }
-        for task in TASKS
+        "stance": {a: [gold()[s["id"]][f"stance_{t}"] for s in segments() if s["article_id"] == a and is_benchmark(s)
+                       for t in schema.TARGETS] for a in sorted(seed_articles())},
+        **{task: {a: [gold()[s["id"]][task] for s in segments() if s["article_id"] == a and is_benchmark(s)]
+                  for a in sorted(seed_articles())} for task in ("frame", "topic")},
     }
     return splits.choose(task_labels)
 
@@ -96,8 +102,10 @@ def expected_ids() -> dict[str, dict[str, list[str]]]:
     for split in splits.SPLITS:
         in_split = [s for s in segments() if split_of[s["article_id"]] == split]
         out.setdefault("sentences", {})[split] = [s["id"] for s in in_split]
-        for task in TASKS:
-            out.setdefault(task, {})[split] = [s["id"] for s in in_split if is_benchmark(s)]
+        for task in (*TASKS, "frames"):
+            out.setdefault(task, {})[split] = [
+                f"{s['id']}@{t}" for s in in_split if is_benchmark(s) for t in schema.TARGETS
+            ] if task == "stance" else [s["id"] for s in in_split if is_benchmark(s)]
     out["articles"] = {release_configs.SINGLE_SPLIT: sorted(seed_articles())}
     out["annotations"] = {release_configs.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
     return out
@@ -150,15 +158,23 @@ def test_default_config_loads_offline_and_is_sentences():
 @pytest.mark.parametrize("config", release_configs.CONFIGS)
 def test_config_loads_with_schema_class_labels(config):
     ds = load(config)
-    label_fields = {"label": config} if config in TASKS else (
-        {f: f for f in schema.FIELDS} if config in ("sentences", "annotations") else {}
+    label_fields = {"label": task_labels(config)} if config in TASKS else (
+        {f: schema.labels(f) for f in schema.FIELDS} if config in ("sentences", "annotations") else {}
     )
+    if config == "stance":
+        label_fields["target"] = tuple(schema.TARGETS)
+    if config == "source":
+        label_fields["speech"] = tuple(schema.SPEECH)
     for split in ds:
         feats = ds[split].features
         class_labels = {k for k, f in feats.items() if isinstance(f, datasets.ClassLabel)}
         assert class_labels == set(label_fields)
-        for column, field in label_fields.items():
-            assert feats[column].names == list(schema.labels(field))
+        for column, names in label_fields.items():
+            assert feats[column].names == list(names)
+        lists = {k for k, f in feats.items() if isinstance(f, datasets.List)}
+        assert lists == ({"frames"} if config in ("sentences", "annotations") else {"labels"} if config == "frames" else set())
+        for column in lists:
+            assert feats[column].feature.names == list(schema.FRAME)
         assert list(feats) == list(release_configs.features(config))
 
 
@@ -180,7 +196,7 @@ def test_task_configs_hold_only_benchmark_segment_types():
     assert any(t in left_out for t in types.values()), "no left-out segment type: the test would be vacuous"
     for task in TASKS:
         ds = load(task)
-        ids = [i for split in ds for i in ds[split]["id"]]
+        ids = [i.split("@")[0] for split in ds for i in ds[split]["id"]]
         assert {types[i] for i in ids} <= set(schema.BENCHMARK_SEGMENT_TYPES)
 
 
@@ -211,8 +227,9 @@ def test_every_text_is_its_span_of_the_seed_article(config):
     checked = 0
     for split in ds:
         for row in ds[split]:
-            start, end = (row["start"], row["end"]) if "start" in row else spans[row["id"]]
-            assert (start, end) == spans[row["id"]]
+            sid = row.get("segment_id", row["id"])
+            start, end = (row["start"], row["end"]) if "start" in row else spans[sid]
+            assert (start, end) == spans[sid]
             assert row["text"] == seeds[row["article_id"]][start:end]
             checked += 1
     assert checked == sum(len(ids) for ids in expected_ids()[config].values())
@@ -268,7 +285,14 @@ def test_task_labels_are_the_gold_labels():
         ds = load(task)
         for split in ds:
             for r in named_rows(ds[split]):
-                assert r["label"] == gold()[r["id"]][task]
+                if task == "stance":
+                    assert r["id"] == f"{r['segment_id']}@{r['target']}"
+                    assert r["label"] == task_label(task, gold()[r["segment_id"]], r["target"])
+                else:
+                    assert r["label"] == task_label(task, gold()[r["id"]])
+    for split, ds in load("frames").items():
+        for r in ds:
+            assert [schema.labels("frames")[i] for i in r["labels"]] == gold()[r["id"]]["frames"]
 
 
 @dataset
@@ -284,7 +308,9 @@ def test_annotations_one_row_per_segment_per_annotation_file():
     for r in rows:
         source = records[r["annotator"]][r["id"]]
         assert {f: r[f] for f in schema.FIELDS} == {f: source[f] for f in schema.FIELDS}
-        assert r["rationale"] == source.get("rationale", "")
+        assert [schema.labels("frames")[i] for i in r["frames"]] == source["frames"]
+        assert r["source_name"] == source["source_name"]
+        assert json.loads(r["rules"] or "{}") == source.get("rules", {})
 
 
 PARQUET_FILES = sorted(p.relative_to(DATA).as_posix() for p in DATA.rglob("*.parquet"))
@@ -338,11 +364,14 @@ def test_card_dataset_info_matches_parquet_rows_and_schema_labels():
         }
         declared = [f["name"] for f in info["features"]]
         assert declared == list(release_configs.features(config))
+        want = release_configs.features(config)
         for f in info["features"]:
-            if isinstance(f["dtype"], dict):
-                names = f["dtype"]["class_label"]["names"]
-                field = config if f["name"] == "label" else f["name"]
-                assert [names[str(i)] for i in range(len(names))] == list(schema.labels(field)), (config, f["name"])
+            spec = f.get("dtype") if isinstance(f.get("dtype"), dict) else (f.get("list") or {})
+            if "class_label" in spec:
+                names = spec["class_label"]["names"]
+                feature = want[f["name"]]
+                feature = getattr(feature, "feature", feature)
+                assert [names[str(i)] for i in range(len(names))] == list(feature.names), (config, f["name"])
 
 
 CARD_SECTIONS = (
@@ -457,7 +486,7 @@ def test_check_names_every_altered_missing_and_extra_file(full_build, tmp_path):
     shutil.copytree(full_build, copy)
     table = pq.read_table(copy / "stance" / "test.parquet")
     rows = table.to_pylist()
-    rows[0]["label"] = (rows[0]["label"] + 1) % len(schema.labels("stance"))
+    rows[0]["label"] = (rows[0]["label"] + 1) % len(task_labels("stance"))
     release_configs.write_parquet(rows, release_configs.features("stance"), copy / "stance" / "test.parquet")
     with (copy / "README.md").open("a", encoding="utf-8") as f:
         f.write("\nA hand edit.\n")
@@ -525,15 +554,15 @@ def test_failed_first_build_creates_nothing(inputs, tmp_path, monkeypatch):
 
 @pytest.fixture
 def corrupted_annotations(tmp_path, monkeypatch):
-    """The real validator pointed at a copy of the annotations with one unknown gold label."""
+    """The real validator pointed at a copy of the annotations with one unknown label in a pass."""
     directory = tmp_path / "annotations"
     shutil.copytree(annotations.ANNOTATIONS_DIR, directory)
-    lines = (directory / "gold.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = (directory / "annotator_1.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     record = json.loads(lines[0])
-    record["stance"] = "neutral"
+    record["stance_huawei"] = "neutral"
     lines[0] = json.dumps(record, ensure_ascii=False) + "\n"
-    (directory / "gold.jsonl").write_text("".join(lines), encoding="utf-8")
-    monkeypatch.setattr(release_dataset, "validate", lambda: annotations.validate(directory))
+    (directory / "annotator_1.jsonl").write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(release_dataset, "load_passes", lambda: annotations.load_passes(directory))
     written = []
     monkeypatch.setattr(build, "write_dataset", lambda out, *a, **k: written.append(out))
     return written
@@ -548,7 +577,7 @@ def test_invalid_annotations_stop_the_build_before_touching_the_target(
     before = snapshot(target)
     with pytest.raises(ValidationError) as info:
         build.build(target, force=True)
-    assert any(p.path.name == "gold.jsonl" and p.line == 1 and "neutral" in p.message for p in info.value.problems)
+    assert any(p.path.name == "annotator_1.jsonl" and p.line == 1 and "neutral" in p.message for p in info.value.problems)
     assert corrupted_annotations == []
     assert snapshot(target) == before
     assert [p.name for p in parent.iterdir()] == ["data"]
@@ -558,7 +587,7 @@ def test_cli_build_with_invalid_annotations_exits_1_and_writes_nothing(tmp_path,
     out = tmp_path / "release"
     assert labeling_main(["build", "--text-free", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "gold.jsonl:1:" in err and "neutral" in err
+    assert "annotator_1.jsonl:1:" in err and "neutral" in err
     assert err.strip().splitlines()[-1].startswith("error: ")
     assert not out.exists() and corrupted_annotations == []
 
@@ -566,11 +595,11 @@ def test_cli_build_with_invalid_annotations_exits_1_and_writes_nothing(tmp_path,
 # -- splits ----------------------------------------------------------------------------------
 
 
-def random_labels(seed: int, n_articles: int, tasks=TASKS) -> dict[str, dict[str, list[str]]]:
+def random_labels(seed: int, n_articles: int, tasks=("stance", "frame", "topic")) -> dict[str, dict[str, list[str]]]:
     rng = np.random.default_rng(seed)
     out = {}
     for task in tasks:
-        names = list(schema.labels(task))[:4]
+        names = list(task_labels(task))[:4]
         out[task] = {
             f"art{a}": [str(x) for x in rng.choice(names, size=int(rng.integers(3, 30)), p=rng.dirichlet([1] * len(names)))]
             for a in range(n_articles)

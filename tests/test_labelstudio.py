@@ -14,8 +14,9 @@ from labeling.annotation import labelstudio, schema
 from labeling.annotation import records as annotations
 from labeling.corpus import seeds as corpus
 from labeling.__main__ import main
-from labeling.annotation.records import LABEL_FIELDS
 from labeling.core.errors import ValidationError
+
+LABEL_FIELDS = schema.ANNOTATION_FIELDS
 
 ANNOTATOR_1 = annotations.ANNOTATIONS_DIR / "annotator_1.jsonl"
 SEGMENTS = corpus.load_segments()
@@ -35,19 +36,20 @@ def load_labels(path: Path = ANNOTATOR_1) -> dict[str, dict]:
     return {r["id"]: r for r in map(json.loads, lines)}
 
 
-def result(labels: dict[str, str]) -> list[dict]:
-    """The regions of one annotation, as Label Studio exports them for Choices tags."""
-    return [
-        {
-            "id": f"r{i}{field[:3]}",
-            "from_name": field,
-            "to_name": "text",
-            "type": "choices",
-            "origin": "manual",
-            "value": {"choices": [labels[field]]},
-        }
-        for i, field in enumerate(LABEL_FIELDS)
-    ]
+def result(labels: dict) -> list[dict]:
+    """The regions of one annotation, as Label Studio exports them for Choices and TextArea tags."""
+    regions = []
+    for i, field in enumerate(LABEL_FIELDS):
+        if field in schema.TEXT_FIELDS:
+            if not labels[field]:
+                continue  # Label Studio exports no region for an empty text area
+            kind, value = "textarea", {"text": [labels[field]]}
+        else:
+            value = labels[field] if isinstance(labels[field], list) else [labels[field]]
+            kind, value = "choices", {"choices": value}
+        regions.append({"id": f"r{i}{field[:3]}", "from_name": field, "to_name": "text", "type": kind,
+                        "origin": "manual", "value": value})
+    return regions
 
 
 def annotation(ann_id: int, user, labels: dict[str, str], *, cancelled: bool = False) -> dict:
@@ -111,6 +113,9 @@ def other_label(field: str, label: str) -> str:
     return next(x for x in schema.labels(field) if x != label)
 
 
+SINGLE_FIELDS = list(schema.FIELDS)
+
+
 # -- labeling config and tasks ----------------------------------------------------------------
 
 
@@ -120,14 +125,16 @@ def test_labeling_config_has_one_choice_set_per_field_in_schema_order():
     texts = {t.get("name"): t.get("value") for t in root.iter("Text")}
     assert texts == {"text": "$text", "context": "$context"}
     choices = root.findall("Choices")
-    assert [c.get("name") for c in choices] == list(schema.FIELDS)
+    assert [c.get("name") for c in choices] == [f for f in LABEL_FIELDS if f not in schema.TEXT_FIELDS]
     for c in choices:
         field = c.get("name")
         assert c.get("toName") == "text"
-        assert c.get("choice") == "single"
+        assert c.get("choice") == ("multiple" if field in schema.MULTI_FIELDS else "single")
         assert [x.get("value") for x in c.findall("Choice")] == list(schema.labels(field))
-        assert [x.get("hint") for x in c.findall("Choice")] == list(schema.FIELDS[field].values())
+        definitions = schema.FIELDS.get(field) or schema.MULTI_FIELDS[field]
+        assert [x.get("hint") for x in c.findall("Choice")] == list(definitions.values())
         assert list(c) == c.findall("Choice")
+    assert [a.get("name") for a in root.findall("TextArea")] == list(schema.TEXT_FIELDS)
 
 
 def test_tasks_are_one_per_segment_with_their_paragraph():
@@ -176,7 +183,7 @@ def test_round_trip_through_the_cli(tmp_path, annotations_dir, capsys):
 def test_cancelled_annotation_is_ignored(tmp_path):
     export = ls_export(LABELS, FIRST_THREE)
     sid = export[1]["data"]["segment_id"]
-    changed = labels_of(sid, stance=other_label("stance", LABELS[sid]["stance"]))
+    changed = labels_of(sid, stance_huawei=other_label("stance_huawei", LABELS[sid]["stance_huawei"]))
     export[1]["annotations"].insert(0, annotation(99, 2, changed, cancelled=True))
     records = labelstudio.import_export(write_export(tmp_path, export))
     assert [r["id"] for r in records] == [t["data"]["segment_id"] for t in FIRST_THREE]
@@ -184,12 +191,12 @@ def test_cancelled_annotation_is_ignored(tmp_path):
 
 
 def two_annotators(tmp_path: Path, first, second) -> tuple[Path, dict, dict]:
-    """Three tasks annotated by two users, who disagree on the second task's frame."""
+    """Three tasks annotated by two users, who disagree on the second task's topic."""
     export = ls_export(LABELS, FIRST_THREE, user=first)
     for task in export:
         task["annotations"].append(annotation(100 + task["id"], second, labels_of(task["data"]["segment_id"])))
     sid = export[1]["data"]["segment_id"]
-    changed = labels_of(sid, frame=other_label("frame", LABELS[sid]["frame"]))
+    changed = labels_of(sid, topic=other_label("topic", LABELS[sid]["topic"]))
     export[1]["annotations"][1]["result"] = result(changed)
     export[1]["id"] = 4711
     return write_export(tmp_path, export), labels_of(sid), changed
@@ -238,8 +245,8 @@ def test_missing_choice_for_a_field(tmp_path):
     error = import_error(write_export(tmp_path, export))
     first, third = (t["data"]["segment_id"] for t in (export[0], export[2]))
     assert [(p.line, p.message) for p in error.problems] == [
-        (1, f"task 1 (segment {first}): no choice for stance"),
-        (3, f"task 3 (segment {third}): missing frame; missing topic"),
+        (1, f"task 1 (segment {first}): no choice for topic"),
+        (3, f"task 3 (segment {third}): missing topic; missing frame"),
     ]
 
 
@@ -249,7 +256,8 @@ def test_unknown_label_is_rejected_naming_task_and_segment(tmp_path):
     error = import_error(write_export(tmp_path, export))
     sid = export[5]["data"]["segment_id"]
     assert [(p.line, p.message) for p in error.problems] == [
-        (6, f"task {export[5]['id']} (segment {sid}): unknown stance label 'maybe'")
+        (6, f"task {export[5]['id']} (segment {sid}): unknown topic label 'maybe' (allowed: "
+            + ", ".join(schema.TOPIC) + ")")
     ]
 
 
@@ -257,12 +265,10 @@ def test_task_whose_text_changed_is_rejected(tmp_path):
     export = ls_export(LABELS)
     export[7]["data"]["text"] = export[7]["data"]["text"].replace(" ", "  ", 1)
     sid = export[7]["data"]["segment_id"]
-    records = labelstudio.import_export(write_export(tmp_path, export))
-    with pytest.raises(ValidationError) as info:
-        labelstudio.to_annotator_file(records, tmp_path / "annotator_9.jsonl", "annotator_9")
-    [problem] = info.value.problems
-    assert problem.line == 0 and sid in problem.message  # no line of an unwritten file
-    assert problem.message.startswith(f"text mismatch for {sid!r}")
+    error = import_error(write_export(tmp_path, export))
+    [problem] = error.problems
+    assert problem.line == 8 and sid in problem.message  # the export's task, not a line of an unwritten file
+    assert "text mismatch" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -301,7 +307,9 @@ def test_every_task_problem_is_collected(tmp_path):
     assert [p.line for p in error.problems] == [1, 3, 4, 6]
     assert error.problems[2].message == "task 4: no data object"
     sid = export[5]["data"]["segment_id"]
-    assert error.problems[3].message == f"task 6 (segment {sid}): " + "; ".join(f"missing {f}" for f in LABEL_FIELDS)
+    # An empty text area exports no region, so only the choice fields can be missing.
+    assert error.problems[3].message == f"task 6 (segment {sid}): " + "; ".join(
+        f"missing {f}" for f in LABEL_FIELDS if f not in schema.TEXT_FIELDS)
 
 
 @pytest.mark.parametrize(
@@ -394,7 +402,8 @@ def test_cli_import_reports_export_problems_without_writing(tmp_path, annotation
     lines = err.splitlines()
     sid = export[3]["data"]["segment_id"]
     assert lines == [
-        f"{path}:4: task {export[3]['id']} (segment {sid}): unknown segment_type label 'paragraph'",
+        f"{path}:4: task {export[3]['id']} (segment {sid}): unknown segment_type label 'paragraph' (allowed: "
+        + ", ".join(schema.SEGMENT_TYPE) + ")",
         "error: 1 annotation problem(s)",
     ]
     assert list(annotations_dir.iterdir()) == []

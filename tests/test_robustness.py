@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from labeling.core.paths import ROOT
 from labeling.corpus import seeds as corpus
-from labeling.annotation.records import read_records
+from labeling.annotation.records import read_pass
 from labeling.corpus.seeds import check_article_id, load_segments
 from labeling.core.errors import InputError
 from labeling.corpus.segment import segment_text
@@ -99,7 +99,7 @@ def test_validator_reports_corruption_without_crashing(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("ann") / "annotator_9.jsonl"
     raw = corrupt(GOLD_LINES, data)
     path.write_bytes(raw)
-    records, problems = read_records(path, "annotator_9", SEGMENTS)
+    records, problems = read_pass(path, SEGMENTS)
     if raw != ("\n".join(GOLD_LINES) + "\n").encode():
         for p in problems:
             assert str(p).startswith(f"{path}:") and "\n" not in p.message

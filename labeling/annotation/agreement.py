@@ -1,142 +1,137 @@
-"""Inter-annotator agreement per field: raw agreement, Cohen's kappa, Krippendorff's alpha."""
+"""Agreement of the blind passes, before any adjudication, per field.
+
+Single-label fields: share of segments on which all passes agree, pairwise Cohen's κ
+(scikit-learn), Fleiss' κ (nltk's multi-π, which is Fleiss' 1971 statistic, K in Siegel and
+Castellan) and Krippendorff's α, nominal (the `krippendorff` package). `frames` (label sets):
+Krippendorff's α with MASI distance (nltk) and the share of identical sets. `source_name`:
+exact-match rates. Chance-corrected figures are null where a field has one label throughout.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score, confusion_matrix
+from nltk.metrics.agreement import AnnotationTask
+from nltk.metrics.distance import masi_distance
+from sklearn.metrics import cohen_kappa_score
 
-from ..core import docblocks
+from ..core.paths import ANNOTATIONS_DIR, README
 from ..core.tables import markdown_table
-from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, README
 from . import schema
-from .records import GOLD, validate
+from .records import load_passes
 
 AGREEMENT_FILE = ANNOTATIONS_DIR / "agreement.json"
-GUIDELINES_FILE = CODEBOOK_DIR / "GUIDELINES_v1.md"
+DOCUMENTS = (README,)
+"""Documents with a generated `agreement` block."""
 
 
-def codebook_examples(records: dict[str, dict]) -> set[str]:
-    """Ids of segments whose full text the codebook quotes (its examples show their labels).
-
-    The adjudication rulings (added after both passes were made) are left out of the search."""
-    guidelines = docblocks.strip(GUIDELINES_FILE.read_text(encoding="utf-8"), "rulings")
-    return {sid for sid, r in records.items() if r["text"] in guidelines}
-
-
-def _finite(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), 4)
+def _round(value) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else round(value, 4)
 
 
-def field_agreement(field: str, a: list[str], b: list[str]) -> dict:
-    """Agreement statistics of two annotators' labels for one field."""
-    names = schema.labels(field)
-    if not a:
-        return {"n": 0, "raw_agreement": None, "cohen_kappa": None, "krippendorff_alpha": None, "disagreements": 0}
-    codes = np.array([[names.index(x) for x in a], [names.index(x) for x in b]], dtype=float)
-    raw = float(np.mean(codes[0] == codes[1]))
-    if len(set(a) | set(b)) > 1:
-        kappa = cohen_kappa_score(a, b, labels=list(names))
-        alpha = krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
-    else:
-        kappa = alpha = float("nan")  # a single label everywhere: chance-corrected scores undefined
+def _pair_key(a: str, b: str) -> str:
+    return f"{a}~{b}"
+
+
+def nominal(field: str, labels: dict[str, list[str]]) -> dict:
+    """Agreement of several passes' labels (same segments, same order) for one single-label field."""
+    names = list(labels)
+    rows = list(zip(*labels.values()))
+    single = len({x for row in rows for x in row}) <= 1
+    pairs = {}
+    for a, b in itertools.combinations(names, 2):
+        kappa = None if single else cohen_kappa_score(labels[a], labels[b], labels=list(schema.labels(field)))
+        pairs[_pair_key(a, b)] = {
+            "raw": _round(np.mean([x == y for x, y in zip(labels[a], labels[b])])),
+            "cohen_kappa": _round(kappa),
+        }
+    task = AnnotationTask([(c, i, lab) for c in names for i, lab in enumerate(labels[c])])
+    codes = np.array([[schema.labels(field).index(x) for x in labels[c]] for c in names], dtype=float)
+    kappas = [p["cohen_kappa"] for p in pairs.values() if p["cohen_kappa"] is not None]
     return {
-        "n": len(a),
-        "raw_agreement": round(raw, 4),
-        "cohen_kappa": _finite(kappa),
-        "krippendorff_alpha": _finite(alpha),
-        "disagreements": int(sum(x != y for x, y in zip(a, b))),
+        "n": len(rows),
+        "all_agree": _round(np.mean([len(set(row)) == 1 for row in rows])),
+        "pairwise": pairs,
+        "mean_cohen_kappa": _round(np.mean(kappas)) if kappas else None,
+        "fleiss_kappa": None if single else _round(task.pi()),
+        "krippendorff_alpha": None if single else _round(
+            krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")),
+        "disagreements": int(sum(len(set(row)) > 1 for row in rows)),
     }
 
 
-def compute(records: dict[str, dict[str, dict]] | None = None) -> dict:
-    """Agreement of the first two annotators on every field, plus the confusion of the worst field."""
-    records = validate() if records is None else records
-    names = [n for n in records if n != GOLD][:2]
-    first, second = records[names[0]], records[names[1]]
-    ids = sorted(first)
-    def per_field(subset: list[str]) -> dict:
-        return {
-            field: field_agreement(field, [first[i][field] for i in subset], [second[i][field] for i in subset])
-            for field in schema.FIELDS
-        }
+def label_sets(sets: dict[str, list[list[str]]]) -> dict:
+    """Agreement on multi-label `frames`: Krippendorff's α with MASI distance and exact set matches."""
+    names = list(sets)
+    rows = list(zip(*sets.values()))
+    task = AnnotationTask([(c, i, frozenset(s)) for c in names for i, s in enumerate(sets[c])], distance=masi_distance)
+    pairs = {_pair_key(a, b): {"exact": _round(np.mean([set(x) == set(y) for x, y in zip(sets[a], sets[b])]))}
+             for a, b in itertools.combinations(names, 2)}
+    return {
+        "n": len(rows),
+        "all_agree": _round(np.mean([len({frozenset(s) for s in row}) == 1 for row in rows])),
+        "pairwise": pairs,
+        "krippendorff_alpha_masi": _round(task.alpha()),
+        "mean_set_size": _round(np.mean([len(s) for c in names for s in sets[c]])),
+    }
 
-    fields = per_field(ids)
-    quoted = codebook_examples(first)
-    unquoted = [i for i in ids if i not in quoted]
-    worst = min(schema.FIELDS, key=lambda f: (fields[f]["raw_agreement"], f))
-    labels = schema.labels(worst)
-    matrix = confusion_matrix(
-        [first[i][worst] for i in ids], [second[i][worst] for i in ids], labels=list(labels)
-    )
+
+def exact_match(values: dict[str, list[str]]) -> dict:
+    """Agreement on free text (`source_name`): exact-match rates, overall and where a source is named."""
+    names = list(values)
+    rows = list(zip(*values.values()))
+    named = [row for row in rows if any(v for v in row)]
+    return {
+        "n": len(rows),
+        "all_agree": _round(np.mean([len(set(row)) == 1 for row in rows])),
+        "pairwise": {_pair_key(a, b): {"exact": _round(np.mean([x == y for x, y in zip(values[a], values[b])]))}
+                     for a, b in itertools.combinations(names, 2)},
+        "n_with_a_named_source": len(named),
+        "all_agree_with_a_named_source": _round(np.mean([len(set(row)) == 1 for row in named])) if named else None,
+    }
+
+
+def compute(passes: dict[str, dict[str, dict]] | None = None) -> dict:
+    """Agreement of every pass on every field, on the segments all passes labelled."""
+    passes = load_passes() if passes is None else passes
+    names = list(passes)
+    ids = sorted(set.intersection(*(set(p) for p in passes.values())))
+    column = lambda field: {n: [passes[n][i][field] for i in ids] for n in names}  # noqa: E731
     return {
         "annotators": names,
         "segments": len(ids),
-        "fields": fields,
-        "codebook_examples": len(quoted),
-        "fields_excluding_codebook_examples": per_field(unquoted),
-        "confusion": {
-            "field": worst,
-            "labels": list(labels),
-            "rows": names[0],
-            "columns": names[1],
-            "matrix": matrix.tolist(),
-        },
+        "before_adjudication": True,
+        "fields": {field: nominal(field, column(field)) for field in schema.FIELDS},
+        "frames": label_sets(column("frames")),
+        "source_name": exact_match(column("source_name")),
     }
 
 
-def format_report(report: dict) -> str:
-    """The agreement table and the confusion matrix as plain text."""
-    a, b = report["annotators"]
-    lines = [
-        f"Agreement between {a} and {b} on {report['segments']} segments",
-        f"{'field':<14}{'raw':>8}{'kappa':>8}{'alpha':>8}{'disagree':>10}",
-    ]
-    fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-
-    def rows(fields: dict) -> list[str]:
-        return [
-            f"{field:<14}{fmt(s['raw_agreement']):>8}{fmt(s['cohen_kappa']):>8}"
-            f"{fmt(s['krippendorff_alpha']):>8}{s['disagreements']:>10}"
-            for field, s in fields.items()
-        ]
-
-    rest = report["fields_excluding_codebook_examples"]
-    lines += rows(report["fields"])
-    lines += ["", f"The same on the {next(iter(rest.values()))['n']} segments the codebook does not quote as examples"]
-    lines += rows(rest)
-    conf = report["confusion"]
-    present = [i for i, row in enumerate(conf["matrix"]) if sum(row) or sum(r[i] for r in conf["matrix"])]
-    width = max(len(conf["labels"][i]) for i in present) + 1
-    lines += ["", f"Confusion on {conf['field']} (rows: {conf['rows']}, columns: {conf['columns']}; "
-              "labels neither annotator used are left out)"]
-    short = {i: conf["labels"][i][:6] for i in present}
-    lines.append(" " * width + "".join(f"{short[i]:>7}" for i in present))
-    for i in present:
-        lines.append(f"{conf['labels'][i]:<{width}}" + "".join(f"{conf['matrix'][i][j]:>7}" for j in present))
-    return "\n".join(lines)
-
-
 def markdown(report: dict) -> str:
-    """The agreement figures as a Markdown table, for the README, the codebook and the card."""
+    """The agreement figures as Markdown, for the README and the dataset card."""
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-    rest = report["fields_excluding_codebook_examples"]
-    n_rest = next(iter(rest.values()))["n"]
-    header = ["field", "raw agreement", "Cohen's κ", "Krippendorff's α", "disagreements",
-              f"raw / κ on the {n_rest} segments not quoted in the codebook"]
-    rows = [
-        [field, fmt(s["raw_agreement"]), fmt(s["cohen_kappa"]), fmt(s["krippendorff_alpha"]),
-         f"{s['disagreements']} of {s['n']}", f"{fmt(rest[field]['raw_agreement'])} / {fmt(rest[field]['cohen_kappa'])}"]
-        for field, s in report["fields"].items()
-    ]
+    pairs = list(next(iter(report["fields"].values()))["pairwise"])
+    short = [p.replace("annotator_", "") .replace("~", "–") for p in pairs]
+    header = ["field", "all passes agree", *[f"Cohen's κ {s}" for s in short], "Fleiss' κ", "Krippendorff's α"]
+    rows = [[f"`{field}`", fmt(s["all_agree"]), *[fmt(s["pairwise"][p]["cohen_kappa"]) for p in pairs],
+             fmt(s["fleiss_kappa"]), fmt(s["krippendorff_alpha"])] for field, s in report["fields"].items()]
+    fr, sn = report["frames"], report["source_name"]
     return (
-        f"Agreement between `{report['annotators'][0]}` and `{report['annotators'][1]}` on "
-        f"{report['segments']} segments ({report['codebook_examples']} of them quoted as examples in the codebook):\n\n"
+        f"Agreement of the {len(report['annotators'])} blind passes ({', '.join(f'`{a}`' for a in report['annotators'])}) "
+        f"on {report['segments']} segments, before adjudication:\n\n"
         + markdown_table(header, rows)
+        + f"\n\n`frames` (every frame that applies): Krippendorff's α with MASI distance {fmt(fr['krippendorff_alpha_masi'])}; "
+        f"identical sets in all passes {fmt(fr['all_agree'])} (mean set size {fmt(fr['mean_set_size'])}). "
+        f"`source_name`: identical in all passes {fmt(sn['all_agree'])}, and {fmt(sn['all_agree_with_a_named_source'])} "
+        f"on the {sn['n_with_a_named_source']} segments where some pass names a source."
     )
 
 
-DOCUMENTS = (GUIDELINES_FILE, README)
-"""Files with an `agreement` block that `python -m labeling agreement` fills."""
+def format_report(report: dict) -> str:
+    return markdown(report)

@@ -11,11 +11,12 @@ from . import schema
 from ..core.errors import Problem, ValidationError
 from ..core.io import dumps_jsonl
 from ..corpus.seeds import load_segments
-from .records import KEY_FIELDS, LABEL_FIELDS, check_text
+from .records import check_pass_text, check_values
 
 
 def labeling_config() -> str:
-    """Label Studio XML config: the sentence, its paragraph as context, one choice set per field."""
+    """Label Studio XML config from the schema: the sentence with its paragraph as context, one
+    single-choice set per single-label field, multiple choices for `frames`, text for `source_name`."""
     parts = [
         "<View>",
         '  <Header value="Paragraph (context)"/>',
@@ -23,9 +24,15 @@ def labeling_config() -> str:
         '  <Header value="Sentence to label"/>',
         '  <Text name="text" value="$text"/>',
     ]
-    for field, labels in schema.FIELDS.items():
+    for field in schema.ANNOTATION_FIELDS:
         parts.append(f'  <Header value="{field}"/>')
-        parts.append(f'  <Choices name="{field}" toName="text" choice="single" required="true">')
+        if field in schema.TEXT_FIELDS:
+            parts.append(f'  <TextArea name="{field}" toName="text" maxSubmissions="1" rows="1" '
+                         f'placeholder="empty for the author\'s voice; {schema.UNNAMED} when no name is given"/>')
+            continue
+        labels = schema.FIELDS.get(field) or schema.MULTI_FIELDS[field]
+        kind = "multiple" if field in schema.MULTI_FIELDS else "single"
+        parts.append(f'  <Choices name="{field}" toName="text" choice="{kind}" required="true">')
         for label, definition in labels.items():
             parts.append(f"    <Choice value={quoteattr(label)} hint={quoteattr(definition)}/>")
         parts.append("  </Choices>")
@@ -53,21 +60,35 @@ def tasks(segments: list[dict] | None = None) -> list[dict]:
     ]
 
 
-def _choice(result: list, field: str) -> tuple[str | None, str | None]:
-    """The single label chosen for a field, or (None, why not)."""
+def _region(result: list, field: str, kind: str) -> tuple[dict | None, str | None]:
     for region in result:
-        if not isinstance(region, dict) or region.get("from_name") != field or region.get("type") != "choices":
-            continue
-        value = region.get("value")
-        choices = value.get("choices") if isinstance(value, dict) else None
-        if not isinstance(choices, list) or not choices:
-            return None, f"no choice for {field}"
-        if len(choices) > 1:
-            return None, f"{len(choices)} choices for {field}, expected one"
-        if not isinstance(choices[0], str):
-            return None, f"{field} choice is not a string"
-        return choices[0], None
+        if isinstance(region, dict) and region.get("from_name") == field and region.get("type") == kind:
+            value = region.get("value")
+            return (value, None) if isinstance(value, dict) else (None, f"{field} has no value")
     return None, f"missing {field}"
+
+
+def _value(result: list, field: str) -> tuple[object, str | None]:
+    """The label(s) or text given for a field, or (None, why not)."""
+    if field in schema.TEXT_FIELDS:
+        value, why = _region(result, field, "textarea")
+        if why:
+            return ("", None) if why.startswith("missing") else (None, why)
+        text = value.get("text")
+        if isinstance(text, list) and len(text) <= 1 and all(isinstance(x, str) for x in text):
+            return (text[0].strip() if text else ""), None
+        return None, f"{field} must be one line of text"
+    value, why = _region(result, field, "choices")
+    if why:
+        return None, why
+    choices = value.get("choices")
+    if not isinstance(choices, list) or not choices or not all(isinstance(c, str) for c in choices):
+        return None, f"no choice for {field}"
+    if field in schema.MULTI_FIELDS:
+        return [label for label in schema.labels(field) if label in choices] + [c for c in choices if c not in schema.labels(field)], None
+    if len(choices) > 1:
+        return None, f"{len(choices)} choices for {field}, expected one"
+    return choices[0], None
 
 
 def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
@@ -77,6 +98,7 @@ def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
     cancelled annotations are ignored. Every problem is collected and raised at once.
     """
     problems: list[Problem] = []
+    segments = {s["id"]: s for s in load_segments()}
     try:
         exported = json.loads(Path(path).read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -110,17 +132,21 @@ def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
         result = annotations[0].get("result")
         result = result if isinstance(result, list) else []
         data = task["data"]
-        record = {"id": data.get("segment_id"), "sha256": data.get("sha256"), "text": data.get("text")}
+        record = {"id": data.get("segment_id")}
         where = f"{where} (segment {record['id']})" if isinstance(record["id"], str) else where
-        issues = [f"data.{k if k != 'id' else 'segment_id'} missing or not a string"
-                  for k in KEY_FIELDS if not isinstance(record[k], str)]
+        issues = [f"data.{k} missing or not a string" for k in ("segment_id", "sha256", "text")
+                  if not isinstance(data.get(k), str)]
         issues += [f"result region {i} is not an object" for i, r in enumerate(result) if not isinstance(r, dict)]
-        for field in LABEL_FIELDS:
-            record[field], why = _choice(result, field)
+        for field in schema.ANNOTATION_FIELDS:
+            record[field], why = _value(result, field)
             if why:
                 issues.append(why)
-            elif record[field] not in schema.FIELDS[field]:
-                issues.append(f"unknown {field} label {record[field]!r}")
+        if not issues:
+            issues += check_values(record)
+        if not issues:
+            segment = segments.get(record["id"])
+            if segment is not None and (data["sha256"] != segment["sha256"] or data["text"] != segment["text"]):
+                issues.append("text mismatch: the segment's text or hash changed since export, re-check this label")
         if issues:
             problems.append(Problem(path, n, f"{where}: {'; '.join(issues)}"))
             continue
@@ -136,11 +162,11 @@ def _completed_by(annotation: dict):
 
 
 def to_annotator_file(records: list[dict], export: Path, name: str) -> str:
-    """Validate imported records against the segments and return the annotator file's text.
+    """Validate imported records against the schema and segments; return the pass file's text.
 
     Problems are reported against the export (the file the user has), not the unwritten output."""
     text = dumps_jsonl(sorted(records, key=lambda r: r["id"]))
-    _, problems = check_text(export, text, name, {s["id"]: s for s in load_segments()})
+    _, problems = check_pass_text(export, text, {s["id"]: s for s in load_segments()})
     if problems:
         raise ValidationError([Problem(export, 0, p.message) for p in problems])
     return text

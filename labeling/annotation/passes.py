@@ -13,12 +13,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..core.io import dumps_json, write_atomic
-from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, SEGMENTS_FILE, shown
+from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, ROOT, SEGMENTS_FILE, shown
 from ..corpus.seeds import load_segments
 
 INSTRUCTIONS_FILE = CODEBOOK_DIR / "instructions.md"
 CODEBOOK_FILE = CODEBOOK_DIR / "codebook.md"
-PASSES_DIR = ANNOTATIONS_DIR / "v2"
 
 
 def sha256(data: str | bytes) -> str:
@@ -44,6 +43,7 @@ def packet(annotator: str, output: Path) -> str:
         + "\n---\n\n# The codebook\n\n" + CODEBOOK_FILE.read_text(encoding="utf-8")
         + "\n---\n\n# The articles\n\n" + articles_text()
         + f"\n---\n\nYou are `{annotator}`. Write your pass to: {output}\n"
+        + f"Check it with: cd {ROOT} && .venv/bin/python -m labeling check-pass {output}\n"
     )
 
 
@@ -84,8 +84,33 @@ def start(annotator: str, output: Path) -> tuple[str, PassManifest]:
 
 
 def manifest_path(annotator: str) -> Path:
-    return PASSES_DIR / f"{annotator}.manifest.json"
+    return ANNOTATIONS_DIR / f"{annotator}.manifest.json"
+
+
+def packet_path(annotator: str) -> Path:
+    return ANNOTATIONS_DIR / f"{annotator}.packet.md"
 
 
 def save(manifest: PassManifest) -> None:
     write_atomic(manifest_path(manifest.annotator), dumps_json(asdict(manifest)))
+
+
+def begin(annotator: str) -> PassManifest:
+    """Write the packet a new pass is given (kept verbatim) and its manifest, stamped now."""
+    output = ANNOTATIONS_DIR / f"{annotator}.jsonl"
+    text, manifest = start(annotator, output)
+    write_atomic(packet_path(annotator), text)
+    save(manifest)
+    return manifest
+
+
+def finish(annotator: str) -> PassManifest:
+    """Stamp the finish time and the SHA-256 of the pass file as handed in."""
+    import json
+
+    path = manifest_path(annotator)
+    manifest = PassManifest(**json.loads(path.read_text(encoding="utf-8")))
+    output = ANNOTATIONS_DIR / f"{annotator}.jsonl"
+    done = PassManifest(**{**asdict(manifest), "finished_utc": utc_now(), "output_sha256": sha256(output.read_bytes())})
+    save(done)
+    return done

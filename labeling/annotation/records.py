@@ -1,14 +1,16 @@
-"""Stand-off annotation files and their validation against the schema and the frozen segments.
+"""Stand-off annotation files (schema v2) and their validation against the schema and the segments.
 
-One JSONL file per annotator (`annotator_N.jsonl`) and the adjudicated `gold.jsonl`, one line per
-segment: id, sha256 and text of the segment, then one string label per schema field. Gold lines
-also carry a `rationale`, required wherever the annotators disagree.
+`labeling/annotations/` holds one file per blind pass (`annotator_N.jsonl`, exactly as the pass
+wrote it, beside `annotator_N.manifest.json`: what the pass saw and when), the adjudicator's
+decisions (`adjudication.jsonl`, only where all passes differ) and the derived `gold.jsonl`.
+Every problem is reported as `file:line: message`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import Problem, ValidationError
@@ -16,60 +18,95 @@ from ..core.paths import ANNOTATIONS_DIR, SEGMENTS_FILE
 from ..corpus.seeds import load_segments
 from . import schema
 
-GOLD = "gold"
-KEY_FIELDS = ("id", "sha256", "text")
-LABEL_FIELDS = tuple(schema.FIELDS)
-_JSON_TYPES = {type(None): "null", list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+PASS_NAME = re.compile(r"annotator_[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+GOLD_FILE = "gold.jsonl"
+ADJUDICATION_FILE = "adjudication.jsonl"
+PASS_KEYS = ("id", *schema.ANNOTATION_FIELDS)
+_JSON_TYPES = {type(None): "null", list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", dict: "an object"}
+
+
+@dataclass(frozen=True)
+class Label:
+    """One segment's labels from one pass (or the gold): every annotation field."""
+
+    id: str
+    values: dict
+
+    def __getitem__(self, field: str):
+        return self.values[field]
 
 
 def _natural(name: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
-def annotation_files(directory: Path | None = None) -> dict[str, Path]:
-    """Annotator name (file stem) -> path, annotators in natural order (2 before 10), gold last."""
+def pass_files(directory: Path | None = None) -> dict[str, Path]:
+    """Annotator name (file stem) -> pass file, in natural order (2 before 10)."""
     directory = ANNOTATIONS_DIR if directory is None else Path(directory)
-    paths = {p.stem: p for p in directory.glob("*.jsonl")}
-    return dict(sorted(paths.items(), key=lambda kv: (kv[0] == GOLD, _natural(kv[0]))))
+    paths = {p.stem: p for p in directory.glob("annotator_*.jsonl") if PASS_NAME.fullmatch(p.stem)}
+    return dict(sorted(paths.items(), key=lambda kv: _natural(kv[0])))
 
 
-def expected_fields(name: str) -> tuple[str, ...]:
-    return KEY_FIELDS + LABEL_FIELDS + (("rationale",) if name == GOLD else ())
+def _type_name(value) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
-def read_records(path: Path, name: str, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
-    """Parse and check one annotation file; return its valid records by id and every problem."""
+def whose_view_issues(speech: str, source: str, name: str) -> list[str]:
+    """Breaches of the whose-view rules: the author's voice has no named source, and a quoted or
+    reported view has a source other than the author and a name (or "unnamed")."""
+    issues = []
+    if speech == "author" and (source != "author" or name != ""):
+        issues.append(f"speech author needs source_type author and an empty source_name, got {source!r} and {name[:60]!r}")
+    if speech != "author" and source == "author":
+        issues.append(f"speech {speech} needs a source_type other than author")
+    if speech != "author" and not name.strip():
+        issues.append(f"speech {speech}: source_name is empty (give the name, or {schema.UNNAMED!r})")
+    if name != name.strip():
+        issues.append("source_name has leading or trailing spaces")
+    return issues
+
+
+def check_values(values: dict) -> list[str]:
+    """Problems of one record's label values (unknown labels, frames, whose-view consistency)."""
+    issues = []
+    for field in schema.FIELDS:
+        value = values.get(field)
+        if not isinstance(value, str):
+            issues.append(f"{field} must be a string, got {_type_name(value)}")
+        elif value not in schema.FIELDS[field]:
+            issues.append(f"unknown {field} label {value[:60]!r} (allowed: {', '.join(schema.labels(field))})")
+    frames = values.get("frames")
+    if not isinstance(frames, list) or not all(isinstance(f, str) for f in frames):
+        issues.append(f"frames must be a list of frame labels, got {_type_name(frames)}")
+    else:
+        unknown = [f for f in frames if f not in schema.FRAME]
+        if unknown:
+            issues.append(f"unknown frames label(s) {', '.join(repr(f[:60]) for f in unknown)}")
+        if len(set(frames)) != len(frames):
+            issues.append("frames lists a label twice")
+        if isinstance(values.get("frame"), str) and values["frame"] not in frames:
+            issues.append(f"frames {frames} misses the primary frame {values['frame']!r}")
+    name = values.get("source_name")
+    if not isinstance(name, str):
+        issues.append(f"source_name must be a string, got {_type_name(name)}")
+    elif values.get("speech") in schema.SPEECH and values.get("source_type") in schema.SOURCE_TYPE:
+        issues += whose_view_issues(values["speech"], values["source_type"], name)
+    return issues
+
+
+def check_pass_text(path: Path, content: str, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
+    """Check the decoded content of one pass file; return its valid records by id and every problem.
+
+    A segment with no line at all is reported as missing (line 0)."""
     problems: list[Problem] = []
-
-    def bad(line: int, message: str) -> None:
-        problems.append(Problem(path, line, message))
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        bad(0, f"cannot read ({exc.strerror})")
-        return {}, problems
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # Report the first bad byte, then check the rest with the bad bytes replaced.
-        bad(raw.count(b"\n", 0, exc.start) + 1, f"not valid UTF-8 (byte offset {exc.start})")
-        content = raw.decode("utf-8", errors="replace")
-    records, more = check_text(path, content, name, segments)
-    return records, problems + more
-
-
-def check_text(path: Path, content: str, name: str, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
-    """Check the decoded content of an annotation file (named `path` in messages)."""
-    problems: list[Problem] = []
-
-    def bad(line: int, message: str) -> None:
-        problems.append(Problem(path, line, message))
-
-    fields = expected_fields(name)
     records: dict[str, dict] = {}
-    seen: set[str] = set()
     first_line: dict[str, int] = {}
+    seen: set[str] = set()
+
+    def bad(line: int, message: str) -> None:
+        problems.append(Problem(path, line, message))
+
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -89,84 +126,70 @@ def check_text(path: Path, content: str, name: str, segments: dict[str, dict]) -
             bad(n, f"invalid JSON ({str(exc).splitlines()[0][:80]})")
             continue
         if not isinstance(record, dict):
-            bad(n, f"expected a JSON object, got {_JSON_TYPES.get(type(record), type(record).__name__)}")
+            bad(n, f"expected a JSON object, got {_type_name(record)}")
             continue
-        if isinstance(record.get("id"), str):
-            seen.add(record["id"])
-        missing = [f for f in fields if f not in record]
-        extra = sorted(set(record) - set(fields))
+        missing = [k for k in PASS_KEYS if k not in record]
+        extra = sorted(set(record) - set(PASS_KEYS))
         if missing:
             bad(n, f"missing field(s): {', '.join(missing)}")
         if extra:
-            bad(n, f"unexpected field(s): {', '.join(extra)}")
-        wrong_type = [f for f in fields if f in record and not isinstance(record[f], str)]
-        if wrong_type:
-            bad(n, f"field(s) must be strings: {', '.join(wrong_type)}")
-        if missing or extra or wrong_type:
+            bad(n, f"unexpected field(s): {', '.join(e[:40] for e in extra[:5])}")
+        if missing or extra:
             continue
         sid = record["id"]
+        if not isinstance(sid, str):
+            bad(n, f"id must be a string, got {_type_name(sid)}")
+            continue
+        seen.add(sid)
         ok = True
         if sid in first_line:
-            bad(n, f"duplicate id {sid!r} (first on line {first_line[sid]})")
+            bad(n, f"duplicate id {sid[:80]!r} (first on line {first_line[sid]})")
             ok = False
         elif sid not in segments:
-            bad(n, f"unknown id {sid!r}: not in {SEGMENTS_FILE.name}")
+            bad(n, f"unknown id {sid[:80]!r}: not in {SEGMENTS_FILE.name}")
             ok = False
         else:
             first_line[sid] = n
-            segment = segments[sid]
-            if record["sha256"] != segment["sha256"] or record["text"] != segment["text"]:
-                bad(n, f"text mismatch for {sid!r}: the segment's text or hash changed, re-check this label")
-                ok = False
-        for field in LABEL_FIELDS:
-            if record[field] not in schema.FIELDS[field]:
-                allowed = ", ".join(schema.labels(field))
-                bad(n, f"unknown {field} label {record[field]!r} (allowed: {allowed})")
-                ok = False
+        for issue in check_values(record):
+            bad(n, issue)
+            ok = False
         if ok:
-            records[sid] = {**record, "_line": n}
-    for sid in segments:
-        if sid not in seen:
-            bad(0, f"missing segment {sid!r}: every segment needs one line")
+            records[sid] = {k: record[k] for k in PASS_KEYS}
+    problems += [Problem(path, 0, f"missing segment {sid!r}: every segment needs one line")
+                 for sid in segments if sid not in seen]
     return records, problems
 
 
-def check_rationales(gold_path: Path, gold: dict[str, dict], annotators: dict[str, dict[str, dict]]) -> list[Problem]:
-    """Every gold line where the annotators disagree on any field must give a rationale."""
-    problems = []
-    for sid, record in gold.items():
-        labels = [ann[sid] for ann in annotators.values() if sid in ann]
-        split = [f for f in LABEL_FIELDS if len({r[f] for r in labels}) > 1]
-        if split and not record["rationale"].strip():
-            detail = "; ".join(
-                f"{f}: " + " vs ".join(f"{name}={ann[sid][f]}" for name, ann in annotators.items() if sid in ann)
-                for f in split
-            )
-            problems.append(Problem(gold_path, record["_line"], f"disagreement without rationale ({detail})"))
-    return problems
+def read_pass(path: Path, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
+    """Parse and check one pass file (bytes to records), collecting every problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return {}, [Problem(path, 0, f"cannot read ({exc.strerror or exc})")]
+    try:
+        content = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(path, raw.count(b"\n", 0, exc.start) + 1, f"not valid UTF-8 (byte offset {exc.start})")
+        records, more = check_pass_text(path, raw.decode("utf-8", errors="replace"), segments)
+        return records, [problem, *more]
+    return check_pass_text(path, content, segments)
 
 
-def validate(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE) -> dict[str, dict[str, dict]]:
-    """Load every annotation file; raise ValidationError listing every problem in all of them."""
+def load_passes(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE,
+                complete: bool = True) -> dict[str, dict[str, dict]]:
+    """Every pass, validated: annotator -> segment id -> record. Raises ValidationError listing all
+    problems; with `complete`, every segment must be labelled by every pass."""
     directory = ANNOTATIONS_DIR if directory is None else Path(directory)
     segments = {s["id"]: s for s in load_segments(segments_file)}
-    files = annotation_files(directory)
+    files = pass_files(directory)
     problems: list[Problem] = []
-    if GOLD not in files:
-        problems.append(Problem(directory / f"{GOLD}.jsonl", 0, "gold file is missing"))
-    if sum(name != GOLD for name in files) < 2:
-        problems.append(Problem(directory, 0, "at least two annotator files are needed"))
+    if len(files) < 2:
+        problems.append(Problem(directory, 0, f"at least two annotation passes are needed, found {len(files)}"))
     loaded = {}
     for name, path in files.items():
-        records, found = read_records(path, name, segments)
+        records, found = read_pass(path, segments)
+        problems += [p for p in found if complete or not p.message.startswith("missing segment")]
         loaded[name] = records
-        problems += found
-    if GOLD in loaded:
-        annotators = {k: v for k, v in loaded.items() if k != GOLD}
-        problems += check_rationales(files[GOLD], loaded[GOLD], annotators)
     if problems:
         raise ValidationError(problems)
-    return {
-        name: {sid: {k: v for k, v in r.items() if k != "_line"} for sid, r in records.items()}
-        for name, records in loaded.items()
-    }
+    return loaded

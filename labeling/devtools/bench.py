@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..annotation.records import GOLD, validate
+from ..annotation import gold as gold_rule
+from ..annotation import schema
 from ..core.paths import ROOT
 from ..core.tables import markdown_table
 from ..corpus import seeds as corpus
@@ -80,7 +81,7 @@ def synthetic_inputs(n_articles: int) -> tuple[dict, float]:
     """Build inputs for a corpus of n perturbed seed copies, and the time spent segmenting it."""
     seeds = corpus.load_articles()
     metadata = corpus.load_metadata()
-    gold = list(validate()[GOLD].values())
+    gold = gold_rule.check_current()
     articles, meta = {}, {}
     ids = sorted(seeds)
     for k in range(n_articles):
@@ -91,14 +92,14 @@ def synthetic_inputs(n_articles: int) -> tuple[dict, float]:
     start = time.perf_counter()
     segments = corpus.segment_corpus(articles)
     seg_time = time.perf_counter() - start
-    labels = {}
+    labels, golds = {}, {}
     for n, s in enumerate(segments):
         g = gold[n % len(gold)]
-        labels[s["id"]] = {"id": s["id"], "sha256": s["sha256"], "text": s["text"],
-                           **{f: g[f] for f in ("segment_type", "stance", "frame", "topic")}, "rationale": ""}
-    annotations = {"annotator_1": labels, "annotator_2": labels, GOLD: labels}
+        labels[s["id"]] = {"id": s["id"], **{f: g[f] for f in schema.ANNOTATION_FIELDS}}
+        golds[s["id"]] = {**labels[s["id"]], "rules": g["rules"]}
     inputs = BuildInputs(
-        articles=articles, metadata=meta, segments=segments, annotations=annotations,
+        articles=articles, metadata=meta, segments=segments,
+        passes={"annotator_1": labels, "annotator_2": labels, "annotator_3": labels}, gold=golds, adjudications={},
         split_of={a: splits.by_hash(a) if n_articles > splits.EXHAUSTIVE_MAX else
                   ("train", "train", "validation", "test")[i % 4] for i, a in enumerate(sorted(articles))},
         fold_of=splits.folds(list(articles)), agreement=gather().agreement,

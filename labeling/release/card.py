@@ -12,24 +12,21 @@ from ..annotation import agreement, schema
 from ..core.paths import ROOT
 from ..core.tables import markdown_table
 from . import splits, version
-from .configs import CONFIGS, DEFAULT_CONFIG, features
+from .configs import DEFAULT_CONFIG, features
 from .dataset import BuildInputs, BuiltDataset
-from .tasks import MAIN_SCORE_NAMES, METRICS, TASKS
+from .tasks import MAIN_SCORE_NAMES, METRICS, REGISTRY, TASKS
+from .tasks import labels as task_labels
 
 TEMPLATE = Path(__file__).with_name("card_template.md")
 CHANGELOG = ROOT / "CHANGELOG.md"
 TASK_IDS = ["multi-class-classification", "topic-classification"]
+SENTENCE_TASK = "frame"
+"""A task config with one row per benchmark sentence, for counting sentences."""
 NO_LEADERBOARD = "No baseline results yet: run `python -m baselines run`.\n"
 
 
 def _size_category(n: int) -> str:
     return "n<1K" if n < 1000 else "1K<n<10K" if n < 10_000 else "10K<n<100K"
-
-
-def _feature_info(name: str, feature) -> dict:
-    if hasattr(feature, "names"):
-        return {"name": name, "dtype": {"class_label": {"names": {str(i): n for i, n in enumerate(feature.names)}}}}
-    return {"name": name, "dtype": feature.dtype}
 
 
 def card_data(built: BuiltDataset) -> DatasetCardData:
@@ -42,7 +39,8 @@ def card_data(built: BuiltDataset) -> DatasetCardData:
     ]
     info = [
         {"config_name": config,
-         "features": [_feature_info(name, f) for name, f in features(config, built.text).items()],
+         # The same YAML `datasets` writes for features (ClassLabel names, lists of labels).
+         "features": features(config, built.text)._to_yaml_list(),
          "splits": [{"name": split, "num_bytes": built.sizes[config][split], "num_examples": len(rows)}
                     for split, rows in by_split.items()],
          "dataset_size": sum(built.sizes[config].values())}
@@ -73,7 +71,7 @@ def label_count_tables(stats: dict) -> str:
     for task in TASKS:
         by_split = stats[task]
         rows = [[label, *[by_split[sp]["labels"]["label"].get(label, 0) for sp in splits.SPLITS]]
-                for label in schema.labels(task)]
+                for label in task_labels(task)]
         rows.append(["**total**", *[by_split[sp]["rows"] for sp in splits.SPLITS]])
         parts.append(f"**{task}**\n\n" + markdown_table(["label", *splits.SPLITS], rows))
     return "\n\n".join(parts)
@@ -86,7 +84,7 @@ def missing_labels(stats: dict) -> list[str]:
         overall = {label for sp in splits.SPLITS for label in stats[task][sp]["labels"]["label"]}
         main = set(METRICS[task].main_labels or ())
         for split in ("validation", "test"):
-            absent = [label for label in schema.labels(task) if label in overall
+            absent = [label for label in task_labels(task) if label in overall
                       and label not in stats[task][split]["labels"]["label"]]
             if absent:
                 caveat = (f". {MAIN_SCORE_NAMES[METRICS[task].main]} on this split averages a label with no gold "
@@ -108,7 +106,7 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
     """The whole card as Markdown with its YAML header."""
     tables, stats = built.tables, built.stats
     total = sum(len(v) for v in tables["sentences"].values())
-    bench = sum(len(v) for v in tables[TASKS[0]].values())
+    bench = sum(len(v) for v in tables[SENTENCE_TASK].values())
     type_counts: dict[str, int] = {}
     for rows in tables["sentences"].values():
         for r in rows:
@@ -118,7 +116,7 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         example = {k: v for k, v in example.items() if k != "text"}
     split_rows = [
         [sp, ", ".join(f"`{a}`" for a in sorted(a for a in inputs.split_of if inputs.split_of[a] == sp)),
-         stats["sentences"][sp]["rows"], stats[TASKS[0]][sp]["rows"]]
+         stats["sentences"][sp]["rows"], stats[SENTENCE_TASK][sp]["rows"]]
         for sp in splits.SPLITS
     ]
     field_rows = [
@@ -129,21 +127,41 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         ["`start`, `end`", "int32", "character offsets of the sentence in the article text (`articles` config)"],
         ["`text`", "string", "the sentence, exactly `article_text[start:end]`"],
         *[[f"`{f}`", "ClassLabel", ", ".join(schema.labels(f))] for f in schema.FIELDS],
+        ["`frames`", "Sequence(ClassLabel)", "every frame that applies (frame labels), the primary included"],
+        ["`source_name`", "string", f"canonical name of the view's holder; empty for the author, `{schema.UNNAMED}` when none is given"],
         ["`fold`", "int32", "leave-one-article-out fold (the article's index in sorted id order)"],
     ]
     task_rows = [
-        [f"`{t}`", ", ".join(schema.labels(t)) if len(schema.labels(t)) < 10
-         else f"{len(schema.labels(t))} Policy Frames Codebook dimensions", METRICS[t].description]
+        [f"`{t}`", REGISTRY[t].summary, ", ".join(task_labels(t)) if len(task_labels(t)) < 10
+         else f"{len(task_labels(t))} labels", METRICS[t].description]
         for t in TASKS
-    ]
+    ] + [["`frames`", "every frame that applies (multi-label)", f"{len(schema.FRAME)} labels",
+          "not yet scored by the baselines"]]
     config_rows = [
         ["`sentences` (default)", total, "every segment with all labels, offsets and fold"],
-        [", ".join(f"`{t}`" for t in TASKS), f"{bench} each", "`id`, `article_id`, `text`, `label`, `fold`: the benchmark sentences"],
+        ["`stance`", sum(len(v) for v in tables["stance"].values()),
+         "one row per (benchmark sentence, target): `id` (`{segment id}@{target}`), `segment_id`, `article_id`, `target`, `text`, `label`, `fold`"],
+        [", ".join(f"`{t}`" for t in TASKS if t != "stance"), f"{bench} each",
+         "`id`, `article_id`, `text`, `label`, `fold` (`source` also `speech`, `source_name`): the benchmark sentences"],
+        ["`frames`", bench, "`id`, `article_id`, `text`, `labels` (every frame that applies), `fold`"],
         ["`articles`", len(inputs.articles), "each article whole, its metadata, SHA-256, split and fold"],
         ["`annotations`", sum(len(v) for v in tables["annotations"].values()),
          "every annotator's labels and the gold labels, one row per segment and annotator"],
     ]
-    assert [c for c in CONFIGS] == ["sentences", *TASKS, "articles", "annotations"]
+    manifest_rows = [
+        [f"`{name}`", m.get("started_utc") or "not recorded", m.get("finished_utc") or "not recorded",
+         f"`{(m.get('packet_sha256') or '')[:12]}`", f"`{(m.get('codebook_sha256') or '')[:12]}`",
+         f"`{(m.get('segments_sha256') or '')[:12]}`"]
+        for name, m in inputs.manifests.items()
+    ]
+    rule_counts: dict[str, dict[str, int]] = {}
+    for record in inputs.gold.values():
+        for f, rule in record["rules"].items():
+            rule_counts.setdefault(f, {})[rule] = rule_counts.setdefault(f, {}).get(rule, 0) + 1
+    rule_names = sorted({r for counts in rule_counts.values() for r in counts})
+    rules_table = markdown_table(["field", *rule_names],
+                                 [[f"`{f}`", *[rule_counts[f].get(r, 0) for r in rule_names]]
+                                  for f in schema.ANNOTATION_FIELDS])
     content = DatasetCard.from_template(
         card_data(built),
         template_path=TEMPLATE,
@@ -159,16 +177,21 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         type_counts=", ".join(f"{k} {v}" for k, v in sorted(type_counts.items())),
         annotators=", ".join(f"`{a}`" for a in inputs.annotators),
         n_annotators=len(inputs.annotators),
-        task_table=markdown_table(["task", "labels", "main score"], task_rows),
+        task_table=markdown_table(["config", "task", "labels", "main score"], task_rows),
         config_table=markdown_table(["config", "rows", "content"], config_rows),
         example=json.dumps(example, ensure_ascii=False, indent=2),
         field_table=markdown_table(["field", "type", "description"], field_rows),
         definitions=[
             f"**{f}**: " + "; ".join(f"`{label}`: {definition}" for label, definition in labels.items())
-            for f, labels in schema.FIELDS.items()
+            for f, labels in {"segment_type": schema.SEGMENT_TYPE, "topic": schema.TOPIC, "frame, frames": schema.FRAME,
+                              "stance targets": schema.TARGETS, "stance (each target)": schema.STANCE,
+                              "speech": schema.SPEECH, "source_type": schema.SOURCE_TYPE}.items()
         ],
+        manifest_table=markdown_table(["pass", "started (UTC)", "finished (UTC)", "packet SHA-256", "codebook SHA-256",
+                                       "segments SHA-256"], manifest_rows),
+        rules_table=rules_table,
         split_table=markdown_table(["split", "articles", "sentences (all types)", "benchmark sentences"], split_rows),
-        shared=sum(stats[TASKS[0]][sp]["texts_shared_with_other_splits"] for sp in splits.SPLITS),
+        shared=sum(stats[SENTENCE_TASK][sp]["texts_shared_with_other_splits"] for sp in splits.SPLITS),
         label_counts=label_count_tables(stats),
         agreement=agreement.markdown(inputs.agreement),
         missing_labels=missing_labels(stats),

@@ -9,15 +9,30 @@ import pyarrow.parquet as pq
 
 from ..annotation import schema
 from .tasks import TASKS
+from .tasks import labels as task_labels
 
-CONFIGS = ("sentences", *TASKS, "articles", "annotations")
+CONFIGS = ("sentences", *TASKS, "frames", "articles", "annotations")
 DEFAULT_CONFIG = "sentences"
+MULTI_LABEL_CONFIGS = ("frames",)
 SINGLE_SPLIT = "full"
 """Split name of the configs that are not benchmark splits (articles, annotations)."""
 
 
-def class_label(field: str) -> datasets.ClassLabel:
-    return datasets.ClassLabel(names=list(schema.labels(field)))
+def class_label(names) -> datasets.ClassLabel:
+    return datasets.ClassLabel(names=list(names))
+
+
+def label_columns() -> dict:
+    """Every annotation field as a dataset column: ClassLabel, a sequence of ClassLabel, or string."""
+    cols = {}
+    for field in schema.ANNOTATION_FIELDS:
+        if field in schema.FIELDS:
+            cols[field] = class_label(schema.labels(field))
+        elif field in schema.MULTI_FIELDS:
+            cols[field] = datasets.Sequence(class_label(schema.labels(field)))
+        else:
+            cols[field] = datasets.Value("string")
+    return cols
 
 
 def features(config: str, text: bool = True) -> datasets.Features:
@@ -26,11 +41,20 @@ def features(config: str, text: bool = True) -> datasets.Features:
     if config == "sentences":
         cols = {
             "id": string, "article_id": string, "paragraph_index": int32, "sentence_index": int32,
-            "start": int32, "end": int32, "text": string,
-            **{field: class_label(field) for field in schema.FIELDS}, "fold": int32,
+            "start": int32, "end": int32, "text": string, **label_columns(), "fold": int32,
         }
+    elif config == "stance":
+        cols = {"id": string, "segment_id": string, "article_id": string, "target": class_label(schema.TARGETS),
+                "text": string, "label": class_label(task_labels(config)), "fold": int32}
+    elif config == "source":
+        cols = {"id": string, "article_id": string, "text": string, "label": class_label(task_labels(config)),
+                "speech": class_label(schema.SPEECH), "source_name": string, "fold": int32}
     elif config in TASKS:
-        cols = {"id": string, "article_id": string, "text": string, "label": class_label(config), "fold": int32}
+        cols = {"id": string, "article_id": string, "text": string, "label": class_label(task_labels(config)),
+                "fold": int32}
+    elif config == "frames":
+        cols = {"id": string, "article_id": string, "text": string,
+                "labels": datasets.Sequence(class_label(schema.FRAME)), "fold": int32}
     elif config == "articles":
         cols = {
             "article_id": string, "title": string, "outlet": string, "published": string,
@@ -40,8 +64,7 @@ def features(config: str, text: bool = True) -> datasets.Features:
     elif config == "annotations":
         cols = {
             "id": string, "article_id": string, "start": int32, "end": int32, "text": string,
-            "annotator": string, **{field: class_label(field) for field in schema.FIELDS},
-            "rationale": string,
+            "annotator": string, **label_columns(), "rules": string, "rationale": string,
         }
     else:
         raise KeyError(config)

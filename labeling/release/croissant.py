@@ -16,9 +16,23 @@ from .dataset import BuiltDataset
 _DTYPES = {"string": mlc.DataType.TEXT, "int32": mlc.DataType.INTEGER}
 
 
+def _element(feature):
+    """The element feature of a list column, or the feature itself."""
+    return getattr(feature, "feature", feature)
+
+
 def _dtype(feature) -> str:
     """ClassLabel columns hold integer ids (names in the field's description)."""
+    feature = _element(feature)
     return mlc.DataType.INTEGER if hasattr(feature, "names") else _DTYPES[feature.dtype]
+
+
+def _description(feature) -> str | None:
+    element = _element(feature)
+    if not hasattr(element, "names"):
+        return None
+    names = ", ".join(f"{i}={n}" for i, n in enumerate(element.names))
+    return ("List of labels: " if element is not feature else "Label: ") + names
 
 
 def metadata(out: Path, built: BuiltDataset, repo_id: str = version.DEFAULT_REPO_ID) -> dict:
@@ -49,10 +63,8 @@ def metadata(out: Path, built: BuiltDataset, repo_id: str = version.DEFAULT_REPO
                             id=f"{rs_id}/{name}",
                             name=name,
                             data_types=[_dtype(feature)],
-                            description=(
-                                "Label: " + ", ".join(f"{i}={n}" for i, n in enumerate(feature.names))
-                                if hasattr(feature, "names") else None
-                            ),
+                            description=_description(feature),
+                            repeated=_element(feature) is not feature,
                             source=mlc.Source(file_object=file_id, extract=mlc.Extract(column=name)),
                         )
                         for name, feature in feats.items()
@@ -62,8 +74,8 @@ def metadata(out: Path, built: BuiltDataset, repo_id: str = version.DEFAULT_REPO
     meta = mlc.Metadata(
         name=version.PRETTY_NAME,
         description=(
-            "Sentence-level stance, frame and topic labels for news on US technology restrictions "
-            "against China."
+            "Sentence-level stance (three targets), frame, topic and whose-view labels for news on US "
+            "technology restrictions against China."
         ),
         license=version.CROISSANT_LICENSES,
         url=f"https://huggingface.co/datasets/{repo_id}",

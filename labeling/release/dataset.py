@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..annotation import agreement, schema
-from ..annotation.records import GOLD, validate
+from ..annotation import agreement, gold, schema
+from ..annotation.records import load_passes
 from ..core import docblocks
 from ..core.errors import InputError
 from ..core.io import dumps_json, parse_json, read_text
-from ..core.paths import shown
+from ..core.paths import ANNOTATIONS_DIR, shown
 from ..corpus.seeds import article_hash, load_articles, load_metadata, load_segments
 from . import splits, version
 from .configs import CONFIGS, SINGLE_SPLIT
-from .tasks import TASKS
+from .tasks import REGISTRY, TASKS
 
 Rows = list[dict]
 
@@ -26,18 +27,17 @@ class BuildInputs:
     articles: dict[str, str]
     metadata: dict[str, dict]
     segments: list[dict]
-    annotations: dict[str, dict[str, dict]]
+    passes: dict[str, dict[str, dict]]
+    gold: dict[str, dict]
+    adjudications: dict[tuple[str, str], dict]
     split_of: dict[str, str]
     fold_of: dict[str, int]
     agreement: dict
-
-    @property
-    def gold(self) -> dict[str, dict]:
-        return self.annotations[GOLD]
+    manifests: dict[str, dict] = field(default_factory=dict)
 
     @property
     def annotators(self) -> list[str]:
-        return [name for name in self.annotations if name != GOLD]
+        return list(self.passes)
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,9 @@ class BuiltDataset:
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def check_agreement(annotations: dict) -> dict:
-    """The committed agreement figures, and the documents quoting them, must match the annotations."""
-    report = agreement.compute(annotations)
+def check_agreement(passes: dict) -> dict:
+    """The committed agreement figures, and the documents quoting them, must match the passes."""
+    report = agreement.compute(passes)
     stale = "run `python -m labeling agreement` and commit the result"
     try:
         committed = parse_json(read_text(agreement.AGREEMENT_FILE), shown(agreement.AGREEMENT_FILE))
@@ -71,7 +71,8 @@ def gather() -> BuildInputs:
     articles = load_articles()
     metadata = load_metadata()
     segments = load_segments()
-    annotations = validate()
+    passes = load_passes()
+    gold_records = {g["id"]: g for g in gold.check_current()}
     counts = {"articles": len(articles), "segments": len(segments)}
     for key, expected in version.EXPECTED.items():
         if counts[key] != expected:
@@ -84,45 +85,79 @@ def gather() -> BuildInputs:
     for s in segments:
         if s["article_id"] not in articles or articles[s["article_id"]][s["start"]:s["end"]] != s["text"]:
             raise InputError(f"labeling/segments.jsonl: {s['id']}: span does not match the seed text")
-    report = check_agreement(annotations)
-    gold = annotations[GOLD]
-    benchmark = [s for s in segments if gold[s["id"]]["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES]
-    task_labels = {
-        task: {a: [gold[s["id"]][task] for s in benchmark if s["article_id"] == a] for a in sorted(articles)}
-        for task in TASKS
+    report = check_agreement(passes)
+    benchmark = [s for s in segments if gold_records[s["id"]]["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES]
+    split_labels = {
+        task: {a: [label for s in benchmark if s["article_id"] == a for label in task_values(task, gold_records[s["id"]])]
+               for a in sorted(articles)}
+        for task in SPLIT_TASKS
     }
     return BuildInputs(
-        articles=articles, metadata=metadata, segments=segments, annotations=annotations,
-        split_of=splits.choose(task_labels), fold_of=splits.folds(list(articles)), agreement=report,
+        articles=articles, metadata=metadata, segments=segments, passes=passes, gold=gold_records,
+        adjudications=gold.load_adjudications(), split_of=splits.choose(split_labels),
+        fold_of=splits.folds(list(articles)), agreement=report, manifests=load_manifests(passes),
     )
+
+
+SPLIT_TASKS = ("stance", "frame", "topic")
+"""The tasks whose label distributions the split search balances."""
+
+
+def task_values(task: str, record: dict) -> list[str]:
+    """The label(s) a gold record gives a task: one per target for pooled stance, else one."""
+    spec = REGISTRY[task]
+    if spec.field is None:
+        return [record[schema.stance_field(t)] for t in schema.TARGETS]
+    return [record[spec.field]]
+
+
+def load_manifests(passes: dict) -> dict[str, dict]:
+    """Each pass's manifest (what it saw and when); a pass without one has an empty entry."""
+    out = {}
+    for name in passes:
+        path = ANNOTATIONS_DIR / f"{name}.manifest.json"
+        out[name] = parse_json(read_text(path), shown(path)) if path.exists() else {}
+    return out
+
+
+def _rationale(inputs: BuildInputs, sid: str) -> str:
+    return " | ".join(f"{field}: {d['rationale']}" for (i, field), d in sorted(inputs.adjudications.items()) if i == sid)
 
 
 def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
     """config -> split -> rows, every list in a fixed order."""
-    gold, split_of, fold_of = inputs.gold, inputs.split_of, inputs.fold_of
+    golds, split_of, fold_of = inputs.gold, inputs.split_of, inputs.fold_of
     out: dict[str, dict[str, Rows]] = {c: {} for c in CONFIGS}
+    labels_of = lambda record: {f: record[f] for f in schema.ANNOTATION_FIELDS}  # noqa: E731
     for s in inputs.segments:
-        g = gold[s["id"]]
+        g = golds[s["id"]]
         split = split_of[s["article_id"]]
+        fold = fold_of[s["article_id"]]
+        base = {"id": s["id"], "article_id": s["article_id"], "text": s["text"]}
         row = {
             "id": s["id"], "article_id": s["article_id"], "paragraph_index": s["paragraph"],
             "sentence_index": s["sentence"], "start": s["start"], "end": s["end"], "text": s["text"],
-            **{f: g[f] for f in schema.FIELDS}, "fold": fold_of[s["article_id"]],
+            **labels_of(g), "fold": fold,
         }
         out["sentences"].setdefault(split, []).append(row)
         if g["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES:
-            for task in TASKS:
-                out[task].setdefault(split, []).append(
-                    {"id": s["id"], "article_id": s["article_id"], "text": s["text"], "label": g[task],
-                     "fold": row["fold"]}
-                )
-        for name, records in inputs.annotations.items():
-            r = records[s["id"]]
+            for target in schema.TARGETS:
+                out["stance"].setdefault(split, []).append(
+                    {"id": f"{s['id']}@{target}", "segment_id": s["id"], "article_id": s["article_id"],
+                     "target": target, "text": s["text"], "label": g[schema.stance_field(target)], "fold": fold})
+            for task, spec in REGISTRY.items():
+                if spec.field is None:
+                    continue
+                extra = {"speech": g["speech"], "source_name": g["source_name"]} if task == "source" else {}
+                out[task].setdefault(split, []).append({**base, "label": g[spec.field], **extra, "fold": fold})
+            out["frames"].setdefault(split, []).append({**base, "labels": g["frames"], "fold": fold})
+        position = {"id": s["id"], "article_id": s["article_id"], "start": s["start"], "end": s["end"], "text": s["text"]}
+        for name, records in inputs.passes.items():
             out["annotations"].setdefault(SINGLE_SPLIT, []).append(
-                {"id": s["id"], "article_id": s["article_id"], "start": s["start"], "end": s["end"],
-                 "text": s["text"], "annotator": name, **{f: r[f] for f in schema.FIELDS},
-                 "rationale": r.get("rationale", "")}
-            )
+                {**position, "annotator": name, **labels_of(records[s["id"]]), "rules": "", "rationale": ""})
+        out["annotations"].setdefault(SINGLE_SPLIT, []).append(
+            {**position, "annotator": "gold", **labels_of(g), "rules": json.dumps(g["rules"], sort_keys=True),
+             "rationale": _rationale(inputs, s["id"])})
     seg_counts = Counter(s["article_id"] for s in inputs.segments)
     for aid, text in sorted(inputs.articles.items()):
         meta = inputs.metadata[aid]
@@ -140,16 +175,20 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
 def statistics(built: dict[str, dict[str, Rows]]) -> dict:
     """Per config and split: row count, label counts, text lengths, texts shared across splits."""
     stats: dict = {}
-    for config in ("sentences", *TASKS):
+    for config in ("sentences", *TASKS, "frames"):
         entry = {}
         texts = {sp: {r["text"] for r in rows} for sp, rows in built[config].items()}
         for split, rows in built[config].items():
             lengths = sorted(len(r["text"]) for r in rows)
-            label_cols = ["label"] if config in TASKS else list(schema.FIELDS)
+            label_cols = (["label"] if config in TASKS else ["labels"] if config == "frames"
+                          else [*schema.FIELDS, "frames"])
+            counted = {c: Counter(x for r in rows for x in (r[c] if isinstance(r[c], list) else [r[c]])) for c in label_cols}
+            if config == "stance":
+                counted.update({f"label@{t}": Counter(r["label"] for r in rows if r["target"] == t) for t in schema.TARGETS})
             entry[split] = {
                 "rows": len(rows),
                 "articles": len({r["article_id"] for r in rows}),
-                "labels": {c: dict(sorted(Counter(r[c] for r in rows).items())) for c in label_cols},
+                "labels": {c: dict(sorted(n.items())) for c, n in counted.items()},
                 "text_length": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]},
                 "texts_shared_with_other_splits": sum(
                     1 for t in texts[split] if any(t in texts[o] for o in texts if o != split)

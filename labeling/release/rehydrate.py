@@ -90,8 +90,8 @@ def _fill(release_dir: Path, texts: dict[str, str], spans: dict, tmp: Path) -> i
             text = texts[row["article_id"]]
             if config == "articles":
                 row["text"] = text
-            elif row.get("id") in spans:
-                start, end = spans[row["id"]]
+            elif row.get("segment_id", row.get("id")) in spans:
+                start, end = spans[row.get("segment_id", row.get("id"))]
                 row["text"] = text[start:end]
             else:
                 raise InputError(f"{shown(path)}: row {n}: id {str(row.get('id'))[:80]!r} has no row in sentences/")

@@ -1,4 +1,4 @@
-"""The benchmark's task registry: each task config, the field it labels and how it is scored.
+"""The benchmark's task registry: each task config, the gold field it labels and how it is scored.
 
 The scorer, the leaderboard and the dataset card all read these specs; adding a task is one entry.
 """
@@ -19,14 +19,42 @@ class MetricSpec:
     description: str
 
 
-METRICS: dict[str, MetricSpec] = {
-    "stance": MetricSpec("f_avg", ("favor", "against"), "F_avg: mean F1 of favor and against (SemEval-2016 Task 6)"),
-    "frame": MetricSpec("macro_f1", None, "macro-F1 over the frames present in the gold data"),
-    "topic": MetricSpec("macro_f1", None, "macro-F1 over the topics present in the gold data"),
-}
-"""Task -> metric spec."""
+@dataclass(frozen=True)
+class Task:
+    """A single-label task config: its gold field (None for the pooled stance task) and metric."""
 
+    name: str
+    field: str | None
+    labels: tuple[str, ...]
+    metric: MetricSpec
+    summary: str
+
+
+F_AVG = MetricSpec("f_avg", ("favor", "against"),
+                   "F_avg: mean F1 of favor and against (SemEval-2016 Task 6)")
+
+
+def _macro(what: str) -> MetricSpec:
+    return MetricSpec("macro_f1", None, f"macro-F1 over the {what} present in the gold data")
+
+
+REGISTRY: dict[str, Task] = {
+    "stance": Task("stance", None, tuple(schema.STANCE), F_AVG,
+                   "stance toward each of the three targets, one row per (sentence, target), pooled"),
+    **{schema.stance_field(t): Task(schema.stance_field(t), schema.stance_field(t), tuple(schema.STANCE), F_AVG,
+                                    f"stance toward {t.replace('_', ' ')}")
+       for t in schema.TARGETS},
+    "frame": Task("frame", "frame", tuple(schema.FRAME), _macro("frames"), "primary frame (15 labels)"),
+    "topic": Task("topic", "topic", tuple(schema.TOPIC), _macro("topics"), "topic"),
+    "source": Task("source", "source_type", tuple(schema.SOURCE_TYPE), _macro("source types"),
+                   "whose view the sentence expresses (source type)"),
+}
+
+TASKS = tuple(REGISTRY)
+METRICS: dict[str, MetricSpec] = {name: task.metric for name, task in REGISTRY.items()}
 MAIN_SCORE_NAMES = {"f_avg": "F_avg", "macro_f1": "macro-F1"}
 
-TASKS = tuple(METRICS)
-assert set(TASKS) <= set(schema.FIELDS), "every task labels a schema field"
+
+def labels(task: str) -> tuple[str, ...]:
+    """The ordered label names of a task's `label` column."""
+    return REGISTRY[task].labels

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-VERSION = "1.0.1"
+VERSION = "2.0.0"
 RELEASE_DATE = "2026-11-23"
 
 EXPECTED = {"articles": 4, "segments": 110}

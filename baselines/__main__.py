@@ -52,7 +52,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output_file(args.output, inputs=(args.predictions,))
-    result = evaluate.score_file(args.task, args.predictions, args.split, args.data)
+    result = evaluate.score_file(args.task, args.predictions, args.split, args.data, integers=args.integer_labels)
     print(evaluate.format_scores(result))
     if args.output:
         write_atomic(args.output, dumps_json(result))
@@ -68,7 +68,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not baseline.available():
         raise InputError(f"{args.baseline}: needs the optional extra; pip install -e '.[embeddings]'")
     model, params, score = run.fit_on_split(args.task, baseline)
-    persist.save(model, args.out)
+    persist.save(model, args.out, task=args.task)
     print(f"{args.baseline} on {args.task}: params {params}, validation main score {score:.4f}; saved {args.out}")
     return 0
 
@@ -80,8 +80,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output_file(args.output, inputs=(args.model,))
-    model = persist.load(args.model)
-    frame = data.all_rows(args.task) if args.split == "cv" else data.task_frames(args.task)[args.split]
+    if args.split in ("cv", "train"):
+        raise InputError(
+            f"--split {args.split}: a model saved by `train` was fitted on the train split, so its predictions on "
+            f"{'the train split' if args.split == 'train' else 'every sentence'} would be scored in-sample; "
+            "cross-validation predictions come only out of fold, from `python -m baselines run`"
+            " (baselines/results/predictions/TASK/NAME.cv.jsonl)")
+    model = persist.load(args.model, task=args.task)
+    frame = data.task_frames(args.task)[args.split]
     rows = [{"id": i, "label": str(p)} for i, p in zip(frame["id"], model.predict(frame["input"]))]
     if args.output:
         write_atomic(args.output, dumps_jsonl(rows))
@@ -116,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         help="score a predictions file (CSV or JSONL with id and label)",
         description="Score predictions against the gold labels. The file must hold exactly one "
-        "prediction for every sentence of the evaluated part: columns id and label (label name "
-        "or integer id). Prints scores with 95%% bootstrap intervals; --output writes them as JSON.",
+        "prediction for every row of the evaluated part: columns id and label (a label name; integer ids "
+        "only with --integer-labels). Prints scores with 95%% bootstrap intervals; --output writes them as JSON.",
     )
     p.add_argument("--task", required=True, choices=TASKS)
     p.add_argument("--predictions", required=True, type=Path)
@@ -125,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluated part; cv = every benchmark sentence (default: test)")
     p.add_argument("--output", type=Path, help="write the scores as JSON")
     p.add_argument("--data", type=Path, default=DATA_DIR, help="dataset folder with the gold labels (default: data/)")
+    p.add_argument("--integer-labels", action="store_true",
+                   help="labels are integer ids in the dataset's order (see the error message or the card); "
+                   "by default only label names are accepted")
     p.set_defaults(func=cmd_evaluate)
 
     from .registry import BASELINES
@@ -148,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--task", required=True, choices=TASKS)
-    p.add_argument("--split", default="test", choices=("test", "validation", "train", "cv"))
+    p.add_argument("--split", default="test", choices=("test", "validation", "train", "cv"),
+                   help="test or validation (train and cv would be in-sample and are refused)")
     p.add_argument("--output", type=Path, help="file to write (default: standard output)")
     p.set_defaults(func=cmd_predict)
     return parser

@@ -86,19 +86,25 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
-def label_name(task: str, value) -> str | None:
-    """A label given by name or by integer id (as number or digit string), or None if unknown."""
+def label_name(task: str, value, integers: bool = False) -> str | None:
+    """A label given by name, or (only with `integers`) by integer id in the dataset's order, as a
+    number or digit string; None if unknown."""
     names = task_labels(task)
     if isinstance(value, bool):
         return None
+    if isinstance(value, str) and value in names:
+        return value
+    if not integers:
+        return None
     if isinstance(value, int):
         return names[value] if 0 <= value < len(names) else None
-    if isinstance(value, str):
-        if value in names:
-            return value
-        if re.fullmatch(r"[0-9]{1,3}", value.strip()):  # ASCII digits only: "²" or "٣" is not an id
-            return label_name(task, int(value.strip()))
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,3}", value.strip()):  # ASCII digits only: "²" is not an id
+        return label_name(task, int(value.strip()), integers)
     return None
+
+
+def label_order(task: str) -> str:
+    return ", ".join(f"{i}={n}" for i, n in enumerate(task_labels(task)))
 
 
 def gold_for(task: str, part: str, data_dir: Path = data.DATA_DIR) -> dict[str, str]:
@@ -109,7 +115,8 @@ def gold_for(task: str, part: str, data_dir: Path = data.DATA_DIR) -> dict[str, 
     return dict(zip(frame["id"], frame["label"]))
 
 
-def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
+def check(task: str, path: Path, gold: dict[str, str], integers: bool = False,
+          other_parts: dict[str, set[str]] | None = None) -> dict[str, str]:
     """Validated id -> label name; raise PredictionError listing every kind of problem."""
     rows = read_rows(path)
     seen: dict[str, int] = {}
@@ -127,7 +134,7 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
         if sid not in gold:
             unknown_ids.append(f"{sid!r} (line {line})")
             continue
-        name = label_name(task, row["label"])
+        name = label_name(task, row["label"], integers)
         if name is None:
             unknown_labels.append(f"{row['label']!r} (line {line})")
             continue
@@ -136,10 +143,17 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
     if duplicates:
         problems.append(f"duplicate ids: {_listing(duplicates)}")
     if unknown_ids:
-        problems.append(f"ids not in the evaluated part: {_listing(unknown_ids)}")
+        hint = ""
+        for part, ids in (other_parts or {}).items():
+            if any(sid in ids for sid in (r["id"] for _, r in rows if isinstance(r["id"], str) and r["id"] not in gold)):
+                hint = f" (they belong to the {part} split: pass --split {part})"
+                break
+        problems.insert(0, f"ids not in the evaluated part{hint}: {_listing(unknown_ids)}")
     if unknown_labels:
-        problems.append(f"unknown {task} labels: {_listing(unknown_labels)} (allowed: "
-                        f"{', '.join(task_labels(task))} or 0-{len(task_labels(task)) - 1})")
+        allowed = (f"label names {', '.join(task_labels(task))}, or integer ids {label_order(task)}" if integers else
+                   f"label names {', '.join(task_labels(task))}; integer ids only with --integer-labels, in our order "
+                   f"{label_order(task)}")
+        problems.append(f"unknown {task} labels: {_listing(unknown_labels)} (allowed: {allowed})")
     if missing:
         problems.append(f"{len(missing)} missing ids: {_listing([repr(m) for m in missing])}")
     if problems:
@@ -147,12 +161,14 @@ def check(task: str, path: Path, gold: dict[str, str]) -> dict[str, str]:
     return predictions
 
 
-def score_file(task: str, path: Path, part: str = "test", data_dir: Path = data.DATA_DIR) -> dict:
+def score_file(task: str, path: Path, part: str = "test", data_dir: Path = data.DATA_DIR,
+               integers: bool = False) -> dict:
     """Scores of a predictions file on one part (test, validation, train, or cv = every row)."""
     if task not in TASKS:
         raise PredictionError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
     gold = gold_for(task, part, data_dir)
-    predictions = check(task, path, gold)
+    others = {} if part == "cv" else {p: set(gold_for(task, p, data_dir)) for p in ("test", "validation", "train") if p != part}
+    predictions = check(task, path, gold, integers, others)
     ids = sorted(gold)
     from labeling.release import version as release
 
@@ -167,20 +183,26 @@ def score_file(task: str, path: Path, part: str = "test", data_dir: Path = data.
     }
 
 
+def _with_ci(value, interval) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4f}" + (f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
+
+
 def format_scores(result: dict) -> str:
-    """The scorer's table: one line of headline scores, then per-class precision, recall, F1."""
+    """The scorer's table: one line of headline scores, then precision, recall, F1 and support of
+    every class of the task (support 0 where the evaluated gold has none; * marks the classes the
+    main score averages)."""
     ci = result["ci"]
     lines = [
-        f"{result['task']} ({result['split']}, n={result['n']}): main {result['main']:.4f} "
-        f"[{ci['main'][0]:.4f}, {ci['main'][1]:.4f}]  macro-F1 {result['macro_f1']:.4f} "
-        f"[{ci['macro_f1'][0]:.4f}, {ci['macro_f1'][1]:.4f}]  accuracy {result['accuracy']:.4f}  "
+        f"{result['task']} ({result['split']}, n={result['n']}): main {_with_ci(result['main'], ci['main'])}  "
+        f"macro-F1 {_with_ci(result['macro_f1'], ci['macro_f1'])}  accuracy {result['accuracy']:.4f}  "
         f"weighted-F1 {result['weighted_f1']:.4f}",
         f"  main score: {result['metric']}",
-        f"  {'label':<42}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}  (labels in gold or predictions)",
+        f"  {'label':<42}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}",
     ]
-    matrix = result["confusion"]["matrix"]
-    predicted = {label: sum(row[j] for row in matrix) for j, label in enumerate(result["confusion"]["labels"])}
+    averaged = set(result.get("main_labels", []))
     for label, s in result["per_class"].items():
-        if s["support"] or predicted[label]:
-            lines.append(f"  {label:<42}{s['precision']:>10.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{s['support']:>9}")
+        mark = "*" if label in averaged else " "
+        lines.append(f" {mark}{label:<42}{s['precision']:>10.4f}{s['recall']:>8.4f}{s['f1']:>8.4f}{s['support']:>9}")
     return "\n".join(lines)

@@ -1,9 +1,10 @@
 """One metric spec per task, the scores computed from it, and vectorised bootstrap intervals.
 
 Macro averages run over the labels present in the gold data of the evaluated part (a label
-that no gold sentence there carries cannot be scored); stance's main score, SemEval-2016's
-F_avg, always averages the F1 of favor and against. F1 of a label with no gold and no predicted
-instance is 0 (`zero_division=0`).
+that no gold row there carries cannot be scored); the stance tasks' main score, SemEval-2016's
+F_avg, averages the F1 of favor and against as far as the evaluated gold has them, so a perfect
+predictor always scores 1.0. F1 of a label with no gold and no predicted instance is 0
+(`zero_division=0`). Bootstrap resamples follow the same rule on their own gold.
 """
 
 from __future__ import annotations
@@ -28,12 +29,25 @@ def present_labels(task: str, y_true) -> list[str]:
 
 
 def main_labels(task: str, y_true) -> list[str]:
+    """The labels the main score averages: for F_avg, favor and against as far as the evaluated gold
+    has them; for macro-F1, every label the gold has."""
+    present = present_labels(task, y_true)
     spec = METRICS[task]
-    return list(spec.main_labels) if spec.main_labels else present_labels(task, y_true)
+    return [label for label in spec.main_labels if label in present] if spec.main_labels else present
 
 
-def main_score(task: str, y_true, y_pred) -> float:
-    return float(f1_score(y_true, y_pred, labels=main_labels(task, y_true), average="macro", zero_division=ZERO_DIVISION))
+def main_score(task: str, y_true, y_pred) -> float | None:
+    """The task's main score; None when the evaluated gold has none of the labels it averages."""
+    labels = main_labels(task, y_true)
+    if not labels:
+        return None
+    return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=ZERO_DIVISION))
+
+
+def tuning_score(task: str, y_true, y_pred) -> float:
+    """The main score for choosing hyper-parameters: 0 where the main score is undefined."""
+    score = main_score(task, y_true, y_pred)
+    return 0.0 if score is None else score
 
 
 def scores(task: str, y_true, y_pred) -> dict:
@@ -45,6 +59,7 @@ def scores(task: str, y_true, y_pred) -> dict:
     )
     return {
         "main": main_score(task, y_true, y_pred),
+        "main_labels": main_labels(task, y_true),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=ZERO_DIVISION)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "weighted_f1": float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=ZERO_DIVISION)),
@@ -70,7 +85,12 @@ def _f1_per_label(true_onehot: np.ndarray, pred_onehot: np.ndarray) -> np.ndarra
 
 
 def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict:
-    """Percentile intervals of main score, macro-F1 and accuracy over resampled sentences."""
+    """Percentile intervals of main score, macro-F1 and accuracy over resampled rows.
+
+    Each resample averages over the labels its *own* gold contains (for F_avg: favor and against as
+    far as present), exactly as the point estimate does on the full part, so gold scored as
+    predictions gives 1.0 in every resample. A resample whose gold has none of the averaged labels
+    has no score and is left out of the percentiles."""
     all_labels = list(task_labels(task))
     index = {label: i for i, label in enumerate(all_labels)}
     t = np.array([index[y] for y in y_true])
@@ -79,19 +99,25 @@ def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, s
     draws = rng.integers(0, len(t), size=(resamples, len(t)))
     tt, pp = t[draws], p[draws]
     eye = np.eye(len(all_labels), dtype=bool)
-    f1 = _f1_per_label(eye[tt], eye[pp])
-    main_idx = [index[label] for label in main_labels(task, y_true)]
-    macro_idx = [index[label] for label in present_labels(task, y_true)]
-    samples = {
-        "main": f1[:, main_idx].mean(axis=1),
-        "macro_f1": f1[:, macro_idx].mean(axis=1),
-        "accuracy": (tt == pp).mean(axis=1),
-    }
+    true_onehot, pred_onehot = eye[tt], eye[pp]
+    f1 = _f1_per_label(true_onehot, pred_onehot)
+    present = true_onehot.any(axis=1)  # (B, K): which labels each resample's gold has
+    spec = METRICS[task]
+    main_mask = present & np.isin(np.arange(len(all_labels)), [index[x] for x in spec.main_labels]) \
+        if spec.main_labels else present
+
+    def masked_mean(mask: np.ndarray) -> np.ndarray:
+        counts = mask.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(counts > 0, (f1 * mask).sum(axis=1) / np.maximum(counts, 1), np.nan)
+
+    samples = {"main": masked_mean(main_mask), "macro_f1": masked_mean(present), "accuracy": (tt == pp).mean(axis=1)}
     alpha = (1 - CONFIDENCE) / 2
-    return {
-        name: [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))]
-        for name, values in samples.items()
-    }
+    out = {}
+    for name, values in samples.items():
+        values = values[~np.isnan(values)]
+        out[name] = [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))] if len(values) else None
+    return out
 
 
 def evaluate(task: str, y_true, y_pred) -> dict:

@@ -20,13 +20,19 @@ TRUSTED = (
 )
 
 
-def save(model, path: Path) -> None:
-    """Write a fitted model as a .skops file (atomically: through a temporary sibling)."""
+TASK_ATTRIBUTE = "techsanctions_task_"
+"""Set on every saved model: the task it was trained for, checked when it is loaded."""
+
+
+def save(model, path: Path, task: str) -> None:
+    """Write a fitted model, marked with its task, as a .skops file (atomically)."""
+    setattr(model, TASK_ATTRIBUTE, task)
     write_atomic(path, sio.dumps(model))
 
 
-def load(path: Path):
-    """Load a .skops model, refusing any type outside skops' defaults and TRUSTED."""
+def load(path: Path, task: str | None = None):
+    """Load a .skops model, refusing any type outside skops' defaults and TRUSTED, and (with `task`)
+    a model trained for another task or predicting labels the task does not have."""
     path = Path(path)
     try:
         untrusted = sio.get_untrusted_types(file=path)
@@ -44,7 +50,21 @@ def load(path: Path):
     except Exception as exc:  # a damaged archive fails in many ways inside skops
         raise InputError(f"{path}: cannot load the model ({exc.__class__.__name__})") from None
     check_model(path, model)
+    if task is not None:
+        check_task(path, model, task)
     return model
+
+
+def check_task(path: Path, model, task: str) -> None:
+    from labeling.release.tasks import labels
+
+    trained = getattr(model, TASK_ATTRIBUTE, None)
+    if trained != task:
+        raise InputError(f"{path}: trained for task {trained!r}, not {task!r}; train a model for --task {task}")
+    classes = [str(c) for c in getattr(model, "classes_", [])]
+    foreign = [c for c in classes if c not in labels(task)]
+    if foreign:
+        raise InputError(f"{path}: predicts label(s) {', '.join(foreign)} that task {task!r} does not have")
 
 
 def check_model(path: Path, model) -> None:

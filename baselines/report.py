@@ -25,14 +25,22 @@ PROTOCOL_TITLES = {
 }
 
 
-def _ci(value: float, interval: list[float]) -> str:
-    return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+def _ci(value: float | None, interval: list[float] | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+
+
+def _main(run: dict, protocol: str) -> float:
+    """A run's main score for ranking; an undefined score ranks last."""
+    value = run[protocol]["evaluation"]["main"]
+    return -1.0 if value is None else value
 
 
 def ranked(results: dict, task: str, protocol: str) -> list[dict]:
     """Runs of one task, baselines by main score (best first), then the annotators."""
     runs = [r for r in results["runs"] if r["task"] == task]
-    key = lambda r: (-r[protocol]["evaluation"]["main"], r["baseline"])  # noqa: E731
+    key = lambda r: (-_main(r, protocol), r["baseline"])  # noqa: E731
     return sorted((r for r in runs if r["kind"] == "baseline"), key=key) + sorted(
         (r for r in runs if r["kind"] == "annotator"), key=key
     )
@@ -62,7 +70,7 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                        *([_ci(ev["macro_f1"], ev["ci"]["macro_f1"])] if extra_macro else []), f"{ev['accuracy']:.3f}"]
                 if protocol_name == "cv":
                     cv = run["cv"]
-                    row.append(f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
+                    row.append("n/a" if cv["mean"]["main"] is None else f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
                 rows.append(row)
             title = f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}"
             parts.append(title + "\n\n" + markdown_table(header, rows))
@@ -77,6 +85,8 @@ def clears_floor(results: dict, task: str, protocol: str,
     best = next((r for r in runs if results["roles"].get(r["baseline"], "model") in roles), None)
     majority = next((r for r in runs if r["baseline"] == "majority"), None)
     if best is None or majority is None:
+        return None
+    if not best[protocol]["evaluation"]["ci"]["main"] or not majority[protocol]["evaluation"]["ci"]["main"]:
         return None
     lo = best[protocol]["evaluation"]["ci"]["main"][0]
     hi = majority[protocol]["evaluation"]["ci"]["main"][1]
@@ -206,7 +216,7 @@ def summary_markdown(results: dict) -> str:
         rows = []
         names = {r["baseline"]: r["kind"] for r in results["runs"]}
         order = sorted(names, key=lambda n: (names[n] != "baseline", -next(
-            (r[protocol]["evaluation"]["main"] for r in results["runs"] if r["baseline"] == n and r["task"] == tasks[0]), 0), n))
+            (_main(r, protocol) for r in results["runs"] if r["baseline"] == n and r["task"] == tasks[0]), 0), n))
         for name in order:
             cells = []
             for task in tasks:

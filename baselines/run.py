@@ -49,7 +49,7 @@ def _round(obj, digits: int = 4):
 
 
 def _scorer(task: str):
-    return make_scorer(partial(metrics.main_score, task))
+    return make_scorer(partial(metrics.tuning_score, task))
 
 
 def fit_on_split(task: str, baseline: Baseline):
@@ -59,7 +59,7 @@ def fit_on_split(task: str, baseline: Baseline):
     best = None
     for params in ParameterGrid(baseline.grid) if baseline.grid else [{}]:
         model = baseline.make(task).set_params(**params).fit(train["input"], train["label"])
-        score = metrics.main_score(task, val["label"], model.predict(val["input"]))
+        score = metrics.tuning_score(task, val["label"], model.predict(val["input"]))
         if best is None or score > best[2]:
             best = (model, params, score)
     return best
@@ -78,11 +78,17 @@ def run_split(task: str, baseline: Baseline) -> dict:
     }
 
 
+def _nan_stat(fn, values: list) -> float | None:
+    """A statistic over the folds where the score is defined (a fold's gold may lack every averaged label)."""
+    defined = [v for v in values if v is not None]
+    return float(fn(defined)) if defined else None
+
+
 def _fold_summary(task: str, folds: list[dict]) -> dict:
     keys = ("main", "macro_f1", "accuracy")
     return {
-        "mean": {k: float(np.mean([f[k] for f in folds])) for k in keys},
-        "std": {k: float(np.std([f[k] for f in folds], ddof=0)) for k in keys},
+        "mean": {k: _nan_stat(np.mean, [f[k] for f in folds]) for k in keys},
+        "std": {k: _nan_stat(np.std, [f[k] for f in folds]) for k in keys},
     }
 
 

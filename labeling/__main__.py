@@ -148,6 +148,75 @@ def cmd_pass(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gold_by_id() -> dict[str, dict]:
+    import json
+
+    from .annotation import records
+
+    path = records.ANNOTATIONS_DIR / records.GOLD_FILE
+    return {r["id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
+def cmd_contrast_check(args: argparse.Namespace) -> int:
+    from .annotation import contrast
+
+    rows, problems = contrast.read_jsonl_rows(args.file)
+    problems += contrast.check_candidates(rows, _gold_by_id())
+    contrast.raise_if(problems)
+    ratios = [contrast.edit_ratio(next(s["text"] for s in corpus.load_segments() if s["id"] == c.record["source_id"]),
+                                  c.record["text"]) for c in rows]
+    print(f"{shown(args.file)}: {len(rows)} edits OK (edit ratio max {max(ratios, default=0):.3f})")
+    return 0
+
+
+def cmd_contrast(args: argparse.Namespace) -> int:
+    import json
+
+    from .annotation import contrast
+
+    rows, problems = contrast.load_candidates()
+    problems += contrast.check_candidates(rows, _gold_by_id())
+    contrast.raise_if(problems)
+    candidates = [c.record for c in rows]
+    if args.step == "edit-packet":
+        out = contrast.CANDIDATES_DIR / f"{args.name}.jsonl"
+        packet = contrast.CONTRAST_DIR / f"{args.name}.packet.md"
+        write_atomic(packet, contrast.edit_packet(args.articles, _gold_by_id(), out))
+        print(f"wrote {shown(packet)}")
+        return 0
+    if args.step == "verify-packet":
+        from .annotation import passes
+
+        items = contrast.verification_items(candidates)
+        packet = contrast.CONTRAST_DIR / "verification.packet.md"
+        text = contrast.verify_packet(items, contrast.VERIFICATION_FILE)
+        write_atomic(packet, text)
+        manifest = {"instructions_sha256": passes.sha256(contrast.VERIFY_INSTRUCTIONS.read_bytes()),
+                    "codebook_sha256": passes.sha256(passes.CODEBOOK_FILE.read_bytes()),
+                    "packet_sha256": passes.sha256(text), "items": len(items), "started_utc": passes.utc_now(),
+                    "finished_utc": None, "output_sha256": None}
+        write_atomic(contrast.CONTRAST_DIR / "verification.manifest.json", dumps_json(manifest))
+        print(f"wrote {shown(packet)} with {len(items)} sentences; give the verifier the packet and nothing else")
+        return 0
+    if args.step == "verify-finish":
+        from .annotation import passes
+
+        path = contrast.CONTRAST_DIR / "verification.manifest.json"
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest.update(finished_utc=passes.utc_now(), output_sha256=passes.sha256(contrast.VERIFICATION_FILE.read_bytes()))
+        write_atomic(path, dumps_json(manifest))
+        print(f"{shown(path)}: finished {manifest['finished_utc']}")
+        return 0
+    verification = contrast.load_verification()
+    kept, rejected = contrast.derive(candidates, verification, _gold_by_id())
+    write_atomic(contrast.ITEMS_FILE, contrast.items_text(kept))
+    write_atomic(contrast.REJECTED_FILE, contrast.items_text(rejected))
+    report = contrast.summary(kept, rejected)
+    write_atomic(contrast.CONTRAST_DIR / "summary.json", dumps_json(report))
+    print(json.dumps(report, indent=1))
+    return 0
+
+
 def cmd_gold(args: argparse.Namespace) -> int:
     from .annotation import gold, records
 
@@ -383,6 +452,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="annotator_<id>")
     p.add_argument("--force", action="store_true", help="begin again, replacing the packet and manifest")
     p.set_defaults(func=cmd_pass)
+
+    p = sub.add_parser(
+        "contrast-check",
+        help="check a file of contrast edits (for editors, before handing it in)",
+        description="Check FILE: source exists and is a benchmark sentence, edit type applies, labels valid and "
+        "as the edit type promises, edit ratio at most 0.30, no copy of a corpus sentence, no duplicate.",
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_contrast_check)
+
+    p = sub.add_parser(
+        "contrast",
+        help="the contrast set: editor packets, the blind verification packet, and the verified items",
+        description="`contrast edit-packet NAME ARTICLE...` writes an editor's packet; `contrast verify-packet` "
+        "writes the blind verifier's packet (edited sentences only) and its manifest; `contrast verify-finish` "
+        "stamps it; `contrast derive` keeps the items whose blind labels equal the intended ones on every "
+        "targeted field and writes items.jsonl, rejected.jsonl and summary.json.",
+    )
+    p.add_argument("step", choices=("edit-packet", "verify-packet", "verify-finish", "derive"))
+    p.add_argument("name", nargs="?", help="edit-packet: the editor's file name")
+    p.add_argument("articles", nargs="*", help="edit-packet: article ids")
+    p.set_defaults(func=cmd_contrast)
 
     p = sub.add_parser(
         "gold",

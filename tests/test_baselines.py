@@ -85,13 +85,34 @@ def test_stance_main_score_is_mean_of_favor_and_against_f1():
 
 
 @pytest.mark.parametrize("predict_favor", [True, False])
-def test_stance_main_score_still_averages_favor_when_gold_has_none(predict_favor):
+def test_stance_main_score_averages_only_the_polar_labels_the_gold_has(predict_favor):
+    """With no favor in the evaluated gold, F_avg is the F1 of against (a false favor still costs
+    against nothing but shows in the per-class table); a perfect predictor scores 1.0."""
     y_true = ["against"] * 5 + ["none"] * 10
     y_pred = ["against"] * 3 + ["none"] * 2 + ["none"] * 8 + (["favor", "against"] if predict_favor else ["none"] * 2)
     f_against = f1_score(y_true, y_pred, labels=["against"], average="macro", zero_division=0)
     got = metrics.scores("stance", y_true, y_pred)
-    assert got["main"] == pytest.approx(f_against / 2)
-    assert got["main"] < got["per_class"]["against"]["f1"]
+    assert got["main"] == pytest.approx(f_against) and got["main_labels"] == ["against"]
+    assert list(got["per_class"]) == ["favor", "against", "none"] and got["per_class"]["favor"]["support"] == 0
+    assert metrics.scores("stance", y_true, y_true)["main"] == 1.0
+
+
+def test_main_score_is_undefined_without_polar_gold():
+    assert metrics.main_score("stance", ["none"] * 4, ["favor", "none", "none", "none"]) is None
+    assert metrics.evaluate("stance", ["none"] * 4, ["none"] * 4)["ci"]["main"] is None
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("part", ["test", "cv"])
+def test_gold_as_predictions_scores_exactly_one_with_a_degenerate_interval(task, part):
+    """The bootstrap averages, in every resample, over the labels that resample's gold has."""
+    rows = data.all_rows(task) if part == "cv" else data.task_frames(task)["test"]
+    gold = list(rows["label"])
+    got = metrics.evaluate(task, gold, gold)
+    if got["main"] is None:
+        pytest.skip(f"{task} {part}: the gold has none of the labels the main score averages")
+    assert got["main"] == 1.0 and got["macro_f1"] == 1.0 and got["accuracy"] == 1.0
+    assert got["ci"] == {"main": [1.0, 1.0], "macro_f1": [1.0, 1.0], "accuracy": [1.0, 1.0]}
 
 
 def test_macro_f1_uses_only_labels_present_in_gold():
@@ -136,8 +157,12 @@ def test_vectorised_bootstrap_equals_a_slow_sklearn_loop(task):
     values: dict[str, list[float]] = {"main": [], "macro_f1": [], "accuracy": []}
     with sklearn.config_context(skip_parameter_validation=True):
         for idx in draws:
-            values["main"].append(f1_score(t[idx], p[idx], labels=main_labels, average="macro", zero_division=0))
-            values["macro_f1"].append(f1_score(t[idx], p[idx], labels=present, average="macro", zero_division=0))
+            here = set(t[idx])  # each resample averages over the labels its own gold has
+            main_here = [x for x in main_labels if x in here]
+            present_here = [x for x in present if x in here]
+            if main_here:
+                values["main"].append(f1_score(t[idx], p[idx], labels=main_here, average="macro", zero_division=0))
+            values["macro_f1"].append(f1_score(t[idx], p[idx], labels=present_here, average="macro", zero_division=0))
             values["accuracy"].append(accuracy_score(t[idx], p[idx]))
     alpha = (1 - metrics.CONFIDENCE) / 2
     got = metrics.bootstrap(task, y_true, y_pred, resamples=resamples, seed=seed)
@@ -542,11 +567,16 @@ def test_labels_as_names_integers_and_digit_strings_in_csv_and_jsonl(form, fmt, 
         write_jsonl(path, [{"id": i, "label": encode(label)} for i, label in predicted.items()])
     else:
         path.write_text("id,label\n" + "".join(f"{i},{encode(label)}\n" for i, label in predicted.items()), encoding="utf-8")
-    result = evaluate.score_file(task, path)
+    integers = form != "name"
+    result = evaluate.score_file(task, path, integers=integers)
     ids = sorted(gold)
     assert result["main"] == pytest.approx(metrics.main_score(task, [gold[i] for i in ids], [predicted[i] for i in ids]))
-    code, out, err = score(capsys, "--task", task, "--predictions", str(path))
+    flag = ["--integer-labels"] if integers else []
+    code, out, err = score(capsys, "--task", task, "--predictions", str(path), *flag)
     assert code == 0 and err == "" and f"n={len(gold)}" in out
+    if integers:  # without the flag, integer ids are refused and the error gives our order
+        code, out, err = score(capsys, "--task", task, "--predictions", str(path))
+        assert code == 2 and "--integer-labels" in err and "0=smartphones" in err
 
 
 def one_line_error(code: int, err: str) -> str:

@@ -59,6 +59,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import compare, evaluate
+    from .report import RESULTS_DIR
+
+    gold = evaluate.gold_for(args.task, args.split, args.data)
+    ids = sorted(gold)
+    systems = {}
+    for system in (args.a, args.b):
+        path = Path(system)
+        if not path.exists():
+            kind = "cv" if args.split == "cv" else "test"
+            path = RESULTS_DIR / "predictions" / args.task / f"{system}.{kind}.jsonl"
+            if not path.exists() or args.split not in ("test", "cv"):
+                raise InputError(f"{system!r}: neither a predictions file nor a baseline with committed "
+                                 f"{args.split} predictions for {args.task} ({shown(path)})")
+        predictions = evaluate.check(args.task, path, gold, args.integer_labels)
+        systems[system] = [predictions[i] for i in ids]
+    result = compare.paired(args.task, [gold[i] for i in ids], systems[args.a], systems[args.b], args.a, args.b)
+    fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+    ci = result.ci or [None, None]
+    print(f"{args.task} ({args.split}, n={result.n}): {args.a} {fmt(result.main_a)} vs {args.b} {fmt(result.main_b)}; "
+          f"difference {fmt(result.difference)} [{fmt(ci[0])}, {fmt(ci[1])}] (paired bootstrap, 95%), "
+          f"permutation p = {fmt(result.p_value)}")
+    if args.output:
+        write_atomic(args.output, dumps_json(result.as_json()))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from . import persist, run
     from .registry import BASELINES
@@ -135,6 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labels are integer ids in the dataset's order (see the error message or the card); "
                    "by default only label names are accepted")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "compare",
+        help="paired comparison of two systems: difference, paired bootstrap interval, permutation p-value",
+        description="Compare systems A and B on the same rows: each is a predictions file (as for evaluate) or "
+        "the name of a baseline with committed predictions. Prints main(A) - main(B) with a 95%% paired "
+        "bootstrap interval and a two-sided paired permutation test's p-value.",
+    )
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--split", default="cv", choices=("test", "validation", "train", "cv"),
+                   help="evaluated part (default: cv, every benchmark row, out-of-fold predictions)")
+    p.add_argument("--data", type=Path, default=DATA_DIR, help="dataset folder with the gold labels")
+    p.add_argument("--integer-labels", action="store_true", help="labels are integer ids in the dataset's order")
+    p.add_argument("--output", type=Path, help="write the comparison as JSON")
+    p.set_defaults(func=cmd_compare)
 
     from .registry import BASELINES
 

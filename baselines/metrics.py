@@ -84,34 +84,44 @@ def _f1_per_label(true_onehot: np.ndarray, pred_onehot: np.ndarray) -> np.ndarra
     return f1
 
 
-def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict:
-    """Percentile intervals of main score, macro-F1 and accuracy over resampled rows.
+def sample_scores(task: str, tt: np.ndarray, pp: np.ndarray) -> dict[str, np.ndarray]:
+    """Main score, macro-F1 and accuracy of many resamples at once: (B, n) label indices each.
 
-    Each resample averages over the labels its *own* gold contains (for F_avg: favor and against as
-    far as present), exactly as the point estimate does on the full part, so gold scored as
-    predictions gives 1.0 in every resample. A resample whose gold has none of the averaged labels
-    has no score and is left out of the percentiles."""
+    Every resample averages over the labels its *own* gold contains (for F_avg: favor and against
+    as far as present), as the point estimate does on the full part; NaN where it has none."""
     all_labels = list(task_labels(task))
-    index = {label: i for i, label in enumerate(all_labels)}
-    t = np.array([index[y] for y in y_true])
-    p = np.array([index[y] for y in y_pred])
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(t), size=(resamples, len(t)))
-    tt, pp = t[draws], p[draws]
     eye = np.eye(len(all_labels), dtype=bool)
     true_onehot, pred_onehot = eye[tt], eye[pp]
     f1 = _f1_per_label(true_onehot, pred_onehot)
-    present = true_onehot.any(axis=1)  # (B, K): which labels each resample's gold has
+    present = true_onehot.any(axis=1)
     spec = METRICS[task]
-    main_mask = present & np.isin(np.arange(len(all_labels)), [index[x] for x in spec.main_labels]) \
-        if spec.main_labels else present
+    if spec.main_labels:
+        main_mask = present & np.isin(np.arange(len(all_labels)), [all_labels.index(x) for x in spec.main_labels])
+    else:
+        main_mask = present
 
     def masked_mean(mask: np.ndarray) -> np.ndarray:
         counts = mask.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(counts > 0, (f1 * mask).sum(axis=1) / np.maximum(counts, 1), np.nan)
 
-    samples = {"main": masked_mean(main_mask), "macro_f1": masked_mean(present), "accuracy": (tt == pp).mean(axis=1)}
+    return {"main": masked_mean(main_mask), "macro_f1": masked_mean(present), "accuracy": (tt == pp).mean(axis=1)}
+
+
+def indices(task: str, labels) -> np.ndarray:
+    index = {label: i for i, label in enumerate(task_labels(task))}
+    return np.array([index[y] for y in labels])
+
+
+def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> dict:
+    """Percentile intervals of main score, macro-F1 and accuracy over resampled rows.
+
+    Each resample follows the point estimate's rule on its own gold (see `sample_scores`), so gold
+    scored as predictions gives 1.0 in every resample; a resample whose gold has none of the
+    averaged labels has no score and is left out of the percentiles."""
+    t, p = indices(task, y_true), indices(task, y_pred)
+    draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
+    samples = sample_scores(task, t[draws], p[draws])
     alpha = (1 - CONFIDENCE) / 2
     out = {}
     for name, values in samples.items():

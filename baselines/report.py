@@ -37,6 +37,32 @@ def _main(run: dict, protocol: str) -> float:
     return -1.0 if value is None else value
 
 
+def _versus(sig: dict, family: str, run: dict) -> str:
+    """`+0.123 (p 0.004)*` for a baseline compared with the best or the majority; * where the
+    Holm-corrected p is below 0.05."""
+    if run["kind"] != "baseline":
+        return ""
+    entry = sig.get(family, {}).get(run["baseline"])
+    if entry is None:
+        return "–"
+    if entry["p_holm"] is None:
+        return "n/a"
+    star = "*" if entry["p_holm"] < 0.05 else ""
+    return f"{entry['difference']:+.3f} (p {entry['p_holm']:.3f}){star}"
+
+
+def detectable_markdown(results: dict) -> str:
+    """The minimum detectable difference per task and protocol (alpha 0.05, power 0.8)."""
+    rows = []
+    for task in [t for t in TASKS if t in results.get("significance", {})]:
+        cells = []
+        for protocol in ("cv", "split"):
+            mdd = results["significance"][task].get(protocol, {}).get("minimum_detectable_difference") or {}
+            cells.append("not reachable" if mdd.get("difference") is None else f"{mdd['difference']:.3f}")
+        rows.append([f"`{task}`", *cells])
+    return markdown_table(["task", "leave-one-article-out", "test split"], rows)
+
+
 def ranked(results: dict, task: str, protocol: str) -> list[dict]:
     """Runs of one task, baselines by main score (best first), then the annotators."""
     runs = [r for r in results["runs"] if r["task"] == task]
@@ -57,6 +83,8 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                       "accuracy"]
             if protocol_name == "cv":
                 header.append(f"{main_name} per fold, mean ± std")
+            header += ["Δ vs best, Holm p", "Δ vs majority, Holm p"]
+            sig = results.get("significance", {}).get(task, {}).get(protocol_name, {})
             rows = []
             rank = 0
             for run in ranked(results, task, protocol_name):
@@ -71,6 +99,7 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                 if protocol_name == "cv":
                     cv = run["cv"]
                     row.append("n/a" if cv["mean"]["main"] is None else f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
+                row += [_versus(sig, "vs_best", run), _versus(sig, "vs_majority", run)]
                 rows.append(row)
             title = f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}"
             parts.append(title + "\n\n" + markdown_table(header, rows))
@@ -231,8 +260,13 @@ def summary_markdown(results: dict) -> str:
 
 
 def readme_block(results: dict) -> str:
-    """The leaderboard block of the README and the dataset card: main scores, both protocols."""
-    return summary_markdown(split_predictions(results)[0])
+    """The leaderboard block of the README and the dataset card: main scores, both protocols, and
+    the smallest difference each can detect."""
+    summary = split_predictions(results)[0]
+    return (summary_markdown(summary) + "\n\n**Smallest difference in main score a paired permutation test detects "
+            "(α = 0.05, power 0.8)**, simulated from the best baseline's predictions by correcting its errors at "
+            "random (`baselines/compare.py`); differences below it cannot be told apart on this data:\n\n"
+            + detectable_markdown(summary))
 
 
 def sync_leaderboards(results, documents=LEADERBOARD_DOCS) -> list[Path]:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 
 import numpy as np
@@ -27,7 +27,7 @@ from labeling.annotation import schema
 from labeling.release import version as release
 from labeling.release.tasks import REGISTRY, TASKS
 
-from . import data, metrics
+from . import compare, data, metrics
 from .registry import BASELINES, SEED, Baseline
 
 PROTOCOLS = ("split", "cv")
@@ -192,6 +192,40 @@ def run_job(task: str, name: str) -> tuple[dict, dict[str, float]]:
     return entry, timings
 
 
+def significance(task: str, runs: list[dict]) -> dict:
+    """Per protocol: each baseline against the best and against the majority floor (paired
+    permutation tests, Holm-corrected within each family), and the minimum detectable difference."""
+    out = {}
+    for protocol in PROTOCOLS:
+        frame = data.all_rows(task) if protocol == "cv" else data.task_frames(task)["test"]
+        frame = frame.sort_values("id")  # the row order of `baselines compare`, so both give the same p-values
+        ids, gold = list(frame["id"]), list(frame["label"])
+        models = {r["baseline"]: [r[protocol]["predictions"][i] for i in ids] for r in runs if r["kind"] == "baseline"}
+        scored = {n: metrics.main_score(task, gold, p) for n, p in models.items()}
+        ranked = sorted((n for n in scored if scored[n] is not None), key=lambda n: (-scored[n], n))
+        if not ranked:
+            out[protocol] = {"best": None}
+            continue
+        best = ranked[0]
+        entry = {"best": best, "n": len(ids)}
+        for family, reference in (("vs_best", best), ("vs_majority", "majority")):
+            if reference not in models:
+                continue
+            tests = {n: compare.paired(task, gold, models[n], models[reference], n, reference)
+                     for n in models if n != reference}
+            adjusted = compare.holm({n: c.p_value for n, c in tests.items()})
+            entry[family] = {n: {"difference": c.difference, "ci": c.ci, "p": c.p_value, "p_holm": adjusted[n]}
+                             for n, c in sorted(tests.items())}
+        entry["minimum_detectable_difference"] = compare.minimum_detectable_difference(
+            task, gold, models[best], simulations=MDE_SIMULATIONS, permutations=MDE_PERMUTATIONS)
+        out[protocol] = entry
+    return out
+
+
+MDE_SIMULATIONS = 25
+MDE_PERMUTATIONS = 200
+
+
 def _run_job_star(job: tuple[str, str]):
     return run_job(*job)
 
@@ -239,6 +273,7 @@ class Results:
     baselines: dict[str, str]
     roles: dict[str, str]
     runs: list[dict]
+    significance: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -267,6 +302,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
             timings.update(spent)
     for task in tasks:
         runs += annotator_ceiling(task)
+    tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in tasks}
     results = Results(
         provenance=provenance(),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},
@@ -279,5 +315,6 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
         baselines={b.name: b.description for b in chosen},
         roles={b.name: b.role for b in chosen},
         runs=_round(runs),
+        significance=_round(tests),
     )
     return results, timings

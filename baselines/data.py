@@ -97,3 +97,39 @@ def data_hash(data_dir: Path = DATA_DIR) -> str:
         digest.update(path.relative_to(data_dir).as_posix().encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+CONTRAST_STANCE_EDITS = ("stance_reverse", "stance_none", "stance_favor", "stance_against")
+
+
+def contrast_rows(task: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
+    """The contrast items as rows of one task, only where verification covered the task's field:
+    stance edits for the stance of their target; frame changes and rewordings for topic, frame and
+    every stance. Columns: id, source (the original row's id in the task config), article_id,
+    edit_type, input, label. Empty when the dataset has no contrast config."""
+    from labeling.annotation import schema
+    from labeling.release.tasks import REGISTRY
+
+    columns = ["id", "source", "article_id", "edit_type", "input", "label"]
+    folder = Path(data_dir) / "contrast"
+    if not folder.is_dir():
+        return pd.DataFrame(columns=columns)
+    items = load_config("contrast", data_dir)["test"]
+    spec = REGISTRY[task]
+    rows = []
+    for item in items.to_dict("records"):
+        stance_edit = item["edit_type"] in CONTRAST_STANCE_EDITS
+        if spec.field is None or spec.field in schema.STANCE_FIELDS:
+            targets = [spec.field[len("stance_"):]] if spec.field else list(schema.TARGETS)
+            for target in targets:
+                if stance_edit and item["target"] != target:
+                    continue
+                suffix = f"@{target}" if spec.field is None else ""
+                rows.append({"id": item["id"] + suffix, "source": item["source_id"] + suffix,
+                             "article_id": item["article_id"], "edit_type": item["edit_type"],
+                             "input": f"{target.replace('_', ' ')}: {item['text']}" if spec.field is None else item["text"],
+                             "label": item[schema.stance_field(target)]})
+        elif spec.field in ("frame", "topic") and not stance_edit:
+            rows.append({"id": item["id"], "source": item["source_id"], "article_id": item["article_id"],
+                         "edit_type": item["edit_type"], "input": item["text"], "label": item[spec.field]})
+    return pd.DataFrame(rows, columns=columns)

@@ -133,3 +133,26 @@ def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, s
 def evaluate(task: str, y_true, y_pred) -> dict:
     """Point estimates and their bootstrap intervals (`ci`)."""
     return {**scores(task, y_true, y_pred), "ci": bootstrap(task, y_true, y_pred)}
+
+
+def contrast_scores(items, item_pred: dict, original_gold: dict, original_pred: dict) -> dict:
+    """Accuracy on contrast items by edit type, accuracy on their originals, and contrast
+    consistency (Gardner et al. 2020): the share of groups (an original and all its edits) in which
+    every item, the original included, is predicted right."""
+    by_type: dict[str, list[bool]] = {}
+    groups: dict[str, list[bool]] = {}
+    for row in items.to_dict("records"):
+        right = item_pred[row["id"]] == row["label"]
+        by_type.setdefault(row["edit_type"], []).append(right)
+        groups.setdefault(row["source"], []).append(right)
+    consistent = [all(rights) and original_pred[source] == original_gold[source] for source, rights in groups.items()]
+    originals = [original_pred[s] == original_gold[s] for s in groups]
+    everything = [x for rights in by_type.values() for x in rights]
+    return {
+        "n_items": len(everything),
+        "n_groups": len(groups),
+        "accuracy": float(np.mean(everything)) if everything else None,
+        "accuracy_by_edit_type": {k: {"n": len(v), "accuracy": float(np.mean(v))} for k, v in sorted(by_type.items())},
+        "original_accuracy": float(np.mean(originals)) if originals else None,
+        "consistency": float(np.mean(consistent)) if consistent else None,
+    }

@@ -51,6 +51,28 @@ def _versus(sig: dict, family: str, run: dict) -> str:
     return f"{entry['difference']:+.3f} (p {entry['p_holm']:.3f}){star}"
 
 
+def contrast_markdown(results: dict) -> str:
+    """Per task: each baseline's accuracy on the contrast items (out of fold), on their originals, by
+    edit type, and its contrast consistency."""
+    parts = []
+    for task in [t for t in TASKS if t in results["metrics"]]:
+        runs = [r for r in ranked(results, task, "cv") if r["kind"] == "baseline" and r["cv"].get("contrast")]
+        if not runs:
+            continue
+        types = sorted({k for r in runs for k in r["cv"]["contrast"]["accuracy_by_edit_type"]})
+        rows = []
+        for r in runs:
+            c = r["cv"]["contrast"]
+            rows.append([f"`{r['baseline']}`", c["n_items"], f"{c['accuracy']:.3f}", f"{c['original_accuracy']:.3f}",
+                         f"{c['consistency']:.3f}",
+                         *[f"{c['accuracy_by_edit_type'][k]['accuracy']:.3f}" if k in c["accuracy_by_edit_type"] else "–"
+                           for k in types]])
+        header = ["baseline", "items", "accuracy on edits", "accuracy on originals", "consistency", *types]
+        parts.append(f"**{task}**, contrast set (each item predicted by the model that never saw its article)\n\n"
+                     + markdown_table(header, rows))
+    return "\n\n".join(parts)
+
+
 def detectable_markdown(results: dict) -> str:
     """The minimum detectable difference per task and protocol (alpha 0.05, power 0.8)."""
     rows = []
@@ -226,6 +248,10 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         f"({prov['bootstrap']['resamples']} resamples, seed {prov['bootstrap']['seed']}). Ranked by "
         f"{summary['ranked_by']['split']} (split) and {summary['ranked_by']['cv']} (cv).\n\n"
         f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
+        + (f"\n## Contrast set\n\nAccuracy on the verified contrast items and contrast consistency (the share of "
+           f"groups, an original and all its edits, predicted right throughout; Gardner et al. 2020).\n\n"
+           f"{contrast_markdown(summary)}\n" if contrast_markdown(summary) else "")
+        + f"\n## Smallest detectable difference\n\n{detectable_markdown(summary)}\n"
         + "".join(f"\nNot run: `{name}`, {why}.\n" for name, why in summary["not_run"].items()),
     )
     for name, rows in predictions.items():

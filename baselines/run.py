@@ -95,6 +95,8 @@ def _fold_summary(task: str, folds: list[dict]) -> dict:
 def run_cv(task: str, baseline: Baseline) -> dict:
     """Leave one article out; nested leave-one-article-out tuning on the other articles."""
     rows = data.all_rows(task)
+    contrast = data.contrast_rows(task)
+    contrast_predicted: dict[str, str] = {}
     predicted = np.empty(len(rows), dtype=object)
     folds = []
     for fold in sorted(rows["fold"].unique()):
@@ -110,17 +112,25 @@ def run_cv(task: str, baseline: Baseline) -> dict:
         else:
             model, params = baseline.make(task).fit(train["input"], train["label"]), {}
         predicted[held] = model.predict(test["input"])
+        # Contrast items of the held-out article, predicted by the model that never saw that article.
+        edits = contrast[contrast["article_id"] == test["article_id"].iloc[0]]
+        if len(edits):
+            contrast_predicted.update(zip(edits["id"], model.predict(edits["input"]).tolist()))
         point = metrics.scores(task, list(test["label"]), list(predicted[held]))
         folds.append(
             {"fold": int(fold), "article_id": test["article_id"].iloc[0], "n": int(held.sum()), "params": params,
              **{k: point[k] for k in ("main", "macro_f1", "accuracy")}}
         )
-    return {
+    out = {
         "folds": folds,
         **_fold_summary(task, folds),
         "evaluation": metrics.evaluate(task, list(rows["label"]), list(predicted)),
         "predictions": dict(zip(rows["id"], predicted.tolist())),
     }
+    if len(contrast):
+        out["contrast"] = metrics.contrast_scores(contrast, contrast_predicted, dict(zip(rows["id"], rows["label"])),
+                                                  out["predictions"])
+    return out
 
 
 def pass_labels(task: str) -> dict[str, dict[str, str]]:

@@ -144,6 +144,9 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         [", ".join(f"`{t}`" for t in TASKS if t != "stance"), f"{bench} each",
          "`id`, `article_id`, `text`, `label`, `fold` (`source` also `speech`, `source_name`): the benchmark sentences"],
         ["`frames`", bench, "`id`, `article_id`, `text`, `labels` (every frame that applies), `fold`"],
+        *([["`contrast` (test only)", len(inputs.contrast), "synthetic minimal edits of benchmark sentences, verified "
+            "blind: `source_id`, `edit_type`, `target`, `original_text`, `text`, every label field, `edit_ratio`, "
+            "`synthetic`; evaluation only"]] if inputs.contrast and built.text else []),
         ["`articles`", len(inputs.articles), "each article whole, its metadata, SHA-256, split and fold"],
         ["`annotations`", sum(len(v) for v in tables["annotations"].values()),
          "every annotator's labels and the gold labels, one row per segment and annotator"],
@@ -190,6 +193,11 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         manifest_table=markdown_table(["pass", "started (UTC)", "finished (UTC)", "packet SHA-256", "codebook SHA-256",
                                        "segments SHA-256"], manifest_rows),
         rules_table=rules_table,
+        contrast=inputs.contrast_summary if built.text and inputs.contrast else None,
+        contrast_table=markdown_table(
+            ["edit type", "kept", "rejected by blind verification", "rejection rate"],
+            [[f"`{k}`", v["kept"], v["rejected"], "n/a" if v["rejection_rate"] is None else f"{v['rejection_rate']:.1%}"]
+             for k, v in inputs.contrast_summary.get("by_edit_type", {}).items()]) if inputs.contrast else "",
         split_table=markdown_table(["split", "articles", "sentences (all types)", "benchmark sentences"], split_rows),
         shared=sum(stats[SENTENCE_TASK][sp]["texts_shared_with_other_splits"] for sp in splits.SPLITS),
         label_counts=label_count_tables(stats),

@@ -11,9 +11,11 @@ from ..annotation import schema
 from .tasks import TASKS
 from .tasks import labels as task_labels
 
-CONFIGS = ("sentences", *TASKS, "frames", "articles", "annotations")
+CONFIGS = ("sentences", *TASKS, "frames", "contrast", "articles", "annotations")
 DEFAULT_CONFIG = "sentences"
 MULTI_LABEL_CONFIGS = ("frames",)
+TEXT_ONLY_CONFIGS = ("contrast",)
+"""Configs left out of the text-free release: their texts derive from the articles and cannot be rehydrated."""
 SINGLE_SPLIT = "full"
 """Split name of the configs that are not benchmark splits (articles, annotations)."""
 
@@ -55,6 +57,10 @@ def features(config: str, text: bool = True) -> datasets.Features:
     elif config == "frames":
         cols = {"id": string, "article_id": string, "text": string,
                 "labels": datasets.Sequence(class_label(schema.FRAME)), "fold": int32}
+    elif config == "contrast":
+        cols = {"id": string, "source_id": string, "article_id": string, "edit_type": string, "target": string,
+                "original_text": string, "text": string, **label_columns(),
+                "edit_ratio": datasets.Value("float32"), "synthetic": datasets.Value("bool")}
     elif config == "articles":
         cols = {
             "article_id": string, "title": string, "outlet": string, "published": string,

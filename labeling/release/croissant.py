@@ -13,7 +13,8 @@ from . import version
 from .configs import features
 from .dataset import BuiltDataset
 
-_DTYPES = {"string": mlc.DataType.TEXT, "int32": mlc.DataType.INTEGER}
+_DTYPES = {"string": mlc.DataType.TEXT, "int32": mlc.DataType.INTEGER, "float32": mlc.DataType.FLOAT,
+           "bool": mlc.DataType.BOOL}
 
 
 def _element(feature):

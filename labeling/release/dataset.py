@@ -6,15 +6,15 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..annotation import agreement, gold, schema
+from ..annotation import agreement, contrast, gold, schema
 from ..annotation.records import load_passes
 from ..core import docblocks
-from ..core.errors import InputError
-from ..core.io import dumps_json, parse_json, read_text
+from ..core.errors import InputError, ValidationError
+from ..core.io import dumps_json, parse_json, read_jsonl, read_text
 from ..core.paths import ANNOTATIONS_DIR, shown
 from ..corpus.seeds import article_hash, load_articles, load_metadata, load_segments
 from . import splits, version
-from .configs import CONFIGS, SINGLE_SPLIT
+from .configs import CONFIGS, SINGLE_SPLIT, TEXT_ONLY_CONFIGS, features
 from .tasks import REGISTRY, TASKS
 
 Rows = list[dict]
@@ -34,6 +34,8 @@ class BuildInputs:
     fold_of: dict[str, int]
     agreement: dict
     manifests: dict[str, dict] = field(default_factory=dict)
+    contrast: list[dict] = field(default_factory=list)
+    contrast_summary: dict = field(default_factory=dict)
 
     @property
     def annotators(self) -> list[str]:
@@ -96,7 +98,21 @@ def gather() -> BuildInputs:
         articles=articles, metadata=metadata, segments=segments, passes=passes, gold=gold_records,
         adjudications=gold.load_adjudications(), split_of=splits.choose(split_labels),
         fold_of=splits.folds(list(articles)), agreement=report, manifests=load_manifests(passes),
+        **load_contrast(),
     )
+
+
+def load_contrast() -> dict:
+    """The verified contrast items and their summary, checked; empty when there are none yet."""
+    if not contrast.ITEMS_FILE.exists():
+        return {}
+    problems = contrast.validate_items()
+    if problems:
+        raise ValidationError(problems)
+    items = read_jsonl(contrast.ITEMS_FILE, "contrast items")
+    summary_path = contrast.CONTRAST_DIR / "summary.json"
+    summary = parse_json(read_text(summary_path), shown(summary_path)) if summary_path.exists() else {}
+    return {"contrast": items, "contrast_summary": summary}
 
 
 SPLIT_TASKS = ("stance", "frame", "topic")
@@ -158,6 +174,9 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
         out["annotations"].setdefault(SINGLE_SPLIT, []).append(
             {**position, "annotator": "gold", **labels_of(g), "rules": json.dumps(g["rules"], sort_keys=True),
              "rationale": _rationale(inputs, s["id"])})
+    keys = list(features("contrast"))
+    for item in inputs.contrast:
+        out["contrast"].setdefault("test", []).append({k: item[k] for k in keys})
     seg_counts = Counter(s["article_id"] for s in inputs.segments)
     for aid, text in sorted(inputs.articles.items()):
         meta = inputs.metadata[aid]
@@ -169,7 +188,7 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
         )
     for config in out:
         out[config] = {sp: out[config][sp] for sp in (*splits.SPLITS, SINGLE_SPLIT) if sp in out[config]}
-    return out
+    return {config: by_split for config, by_split in out.items() if by_split}
 
 
 def statistics(built: dict[str, dict[str, Rows]]) -> dict:
@@ -200,4 +219,6 @@ def statistics(built: dict[str, dict[str, Rows]]) -> dict:
 
 def make(inputs: BuildInputs, text: bool = True) -> BuiltDataset:
     built = tables(inputs)
+    if not text:
+        built = {c: v for c, v in built.items() if c not in TEXT_ONLY_CONFIGS}
     return BuiltDataset(tables=built, stats=statistics(built), text=text)

@@ -40,6 +40,10 @@ from labeling.core.errors import InputError
 ROOT = ROOT
 DATA = ROOT / "data"
 SPLIT_CONFIGS = ("sentences", *TASKS, "frames")
+CONTRAST_ITEMS = ROOT / "labeling" / "contrast" / "items.jsonl"
+BUILT_CONFIGS = [c for c in ("sentences", *TASKS, "frames", "contrast", "articles", "annotations")
+                 if c != "contrast" or CONTRAST_ITEMS.exists()]
+"""The configs a build makes: the contrast config exists once contrast items are derived."""
 """Configs with train / validation / test splits; the others have one split."""
 
 dataset = pytest.mark.dataset
@@ -106,6 +110,8 @@ def expected_ids() -> dict[str, dict[str, list[str]]]:
             out.setdefault(task, {})[split] = [
                 f"{s['id']}@{t}" for s in in_split if is_benchmark(s) for t in schema.TARGETS
             ] if task == "stance" else [s["id"] for s in in_split if is_benchmark(s)]
+    if CONTRAST_ITEMS.exists():
+        out["contrast"] = {"test": [json.loads(x)["id"] for x in CONTRAST_ITEMS.read_text(encoding="utf-8").splitlines()]}
     out["articles"] = {release_configs.SINGLE_SPLIT: sorted(seed_articles())}
     out["annotations"] = {release_configs.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
     return out
@@ -155,7 +161,7 @@ def test_default_config_loads_offline_and_is_sentences():
 
 
 @dataset
-@pytest.mark.parametrize("config", release_configs.CONFIGS)
+@pytest.mark.parametrize("config", BUILT_CONFIGS)
 def test_config_loads_with_schema_class_labels(config):
     ds = load(config)
     label_fields = {"label": task_labels(config)} if config in TASKS else (
@@ -179,7 +185,7 @@ def test_config_loads_with_schema_class_labels(config):
 
 
 @dataset
-@pytest.mark.parametrize("config", release_configs.CONFIGS)
+@pytest.mark.parametrize("config", BUILT_CONFIGS)
 def test_row_counts_per_split_follow_segments_gold_and_benchmark_types(config):
     ds = load(config)
     want = expected_ids()[config]
@@ -343,7 +349,7 @@ def test_parquet_file_reads_directly_with_pandas_and_pyarrow(rel):
 def test_card_yaml_declares_every_config_with_existing_files():
     header, _ = card_parts((DATA / "README.md").read_text(encoding="utf-8"))
     configs = {c["config_name"]: c for c in header["configs"]}
-    assert set(configs) == set(release_configs.CONFIGS)
+    assert set(configs) == set(BUILT_CONFIGS)
     assert [name for name, c in configs.items() if c.get("default")] == ["sentences"]
     for name, c in configs.items():
         declared = {f["split"]: f["path"] for f in c["data_files"]}
@@ -356,7 +362,7 @@ def test_card_yaml_declares_every_config_with_existing_files():
 def test_card_dataset_info_matches_parquet_rows_and_schema_labels():
     header, _ = card_parts((DATA / "README.md").read_text(encoding="utf-8"))
     infos = {i["config_name"]: i for i in header["dataset_info"]}
-    assert set(infos) == set(release_configs.CONFIGS)
+    assert set(infos) == set(BUILT_CONFIGS)
     for config, info in infos.items():
         counts = {s["name"]: s["num_examples"] for s in info["splits"]}
         assert counts == {

@@ -73,6 +73,26 @@ def contrast_markdown(results: dict) -> str:
     return "\n\n".join(parts)
 
 
+def evaluation_only_markdown(results: dict) -> str:
+    """Evaluation-only protocol: every benchmark row is test data; main score, mean ± std over seeds."""
+    ev = results.get("evaluation_only") or {}
+    tasks = [t for t in TASKS if t in ev]
+    if not tasks:
+        return ""
+    keys = sorted(((system, k) for system, by_k in ev[tasks[0]].items() for k in by_k),
+                  key=lambda sk: (int(sk[1].split("=")[1]), sk[0]))
+    rows = []
+    for system, k in keys:
+        cells = []
+        for task in tasks:
+            entry = ev[task][system][k]
+            cells.append("n/a" if entry["main_mean"] is None else
+                         f"{entry['main_mean']:.3f}" + (f" ± {entry['main_std']:.3f}" if len(entry["seeds"]) > 1 else ""))
+        rows.append([f"`{system}`", k.replace("k=", ""), *cells])
+    header = ["system", "examples per class", *[f"{t} ({MAIN_NAMES[METRICS[t].main]})" for t in tasks]]
+    return markdown_table(header, rows)
+
+
 def detectable_markdown(results: dict) -> str:
     """The minimum detectable difference per task and protocol (alpha 0.05, power 0.8)."""
     rows = []
@@ -251,6 +271,7 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         + (f"\n## Contrast set\n\nAccuracy on the verified contrast items and contrast consistency (the share of "
            f"groups, an original and all its edits, predicted right throughout; Gardner et al. 2020).\n\n"
            f"{contrast_markdown(summary)}\n" if contrast_markdown(summary) else "")
+        + (f"\n## Evaluation only\n\n{evaluation_only_markdown(summary)}\n" if evaluation_only_markdown(summary) else "")
         + f"\n## Smallest detectable difference\n\n{detectable_markdown(summary)}\n"
         + "".join(f"\nNot run: `{name}`, {why}.\n" for name, why in summary["not_run"].items()),
     )
@@ -289,7 +310,11 @@ def readme_block(results: dict) -> str:
     """The leaderboard block of the README and the dataset card: main scores, both protocols, and
     the smallest difference each can detect."""
     summary = split_predictions(results)[0]
-    return (summary_markdown(summary) + "\n\n**Smallest difference in main score a paired permutation test detects "
+    evaluation_only = evaluation_only_markdown(summary)
+    if evaluation_only:
+        evaluation_only = ("\n\n**Evaluation only (zero- and few-shot; every benchmark row is test data, examples "
+                           "only from the `fewshot` pool; mean ± std over seeds 0, 1, 2)**\n\n" + evaluation_only)
+    return (summary_markdown(summary) + evaluation_only + "\n\n**Smallest difference in main score a paired permutation test detects "
             "(α = 0.05, power 0.8)**, simulated from the best baseline's predictions by correcting its errors at "
             "random (`baselines/compare.py`); differences below it cannot be told apart on this data:\n\n"
             + detectable_markdown(summary))

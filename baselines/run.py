@@ -27,7 +27,7 @@ from labeling.annotation import schema
 from labeling.release import version as release
 from labeling.release.tasks import REGISTRY, TASKS
 
-from . import compare, data, metrics
+from . import compare, data, fewshot, metrics
 from .registry import BASELINES, SEED, Baseline
 
 PROTOCOLS = ("split", "cv")
@@ -284,6 +284,7 @@ class Results:
     roles: dict[str, str]
     runs: list[dict]
     significance: dict = field(default_factory=dict)
+    evaluation_only: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -313,6 +314,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     for task in tasks:
         runs += annotator_ceiling(task)
     tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in tasks}
+    evaluation_only = {task: fewshot.run(task) for task in tasks}
     results = Results(
         provenance=provenance(),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},
@@ -326,5 +328,6 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
         roles={b.name: b.role for b in chosen},
         runs=_round(runs),
         significance=_round(tests),
+        evaluation_only=_round(evaluation_only),
     )
     return results, timings

@@ -41,7 +41,7 @@ ROOT = ROOT
 DATA = ROOT / "data"
 SPLIT_CONFIGS = ("sentences", *TASKS, "frames")
 CONTRAST_ITEMS = ROOT / "labeling" / "contrast" / "items.jsonl"
-BUILT_CONFIGS = [c for c in ("sentences", *TASKS, "frames", "contrast", "articles", "annotations")
+BUILT_CONFIGS = [c for c in ("sentences", *TASKS, "frames", "contrast", "fewshot", "articles", "annotations")
                  if c != "contrast" or CONTRAST_ITEMS.exists()]
 """The configs a build makes: the contrast config exists once contrast items are derived."""
 """Configs with train / validation / test splits; the others have one split."""
@@ -112,6 +112,8 @@ def expected_ids() -> dict[str, dict[str, list[str]]]:
             ] if task == "stance" else [s["id"] for s in in_split if is_benchmark(s)]
     if CONTRAST_ITEMS.exists():
         out["contrast"] = {"test": [json.loads(x)["id"] for x in CONTRAST_ITEMS.read_text(encoding="utf-8").splitlines()]}
+    examples = ROOT / "labeling" / "codebook" / "examples.jsonl"
+    out["fewshot"] = {"pool": [json.loads(x)["id"] for x in examples.read_text(encoding="utf-8").splitlines()]}
     out["articles"] = {release_configs.SINGLE_SPLIT: sorted(seed_articles())}
     out["annotations"] = {release_configs.SINGLE_SPLIT: [s["id"] for s in segments() for _ in annotation_records()]}
     return out
@@ -165,7 +167,7 @@ def test_default_config_loads_offline_and_is_sentences():
 def test_config_loads_with_schema_class_labels(config):
     ds = load(config)
     label_fields = {"label": task_labels(config)} if config in TASKS else (
-        {f: schema.labels(f) for f in schema.FIELDS} if config in ("sentences", "annotations") else {}
+        {f: schema.labels(f) for f in schema.FIELDS} if config in ("sentences", "annotations", "contrast", "fewshot") else {}
     )
     if config == "stance":
         label_fields["target"] = tuple(schema.TARGETS)
@@ -178,7 +180,8 @@ def test_config_loads_with_schema_class_labels(config):
         for column, names in label_fields.items():
             assert feats[column].names == list(names)
         lists = {k for k, f in feats.items() if isinstance(f, datasets.List)}
-        assert lists == ({"frames"} if config in ("sentences", "annotations") else {"labels"} if config == "frames" else set())
+        assert lists == ({"frames"} if config in ("sentences", "annotations", "contrast", "fewshot")
+                         else {"labels"} if config == "frames" else set())
         for column in lists:
             assert feats[column].feature.names == list(schema.FRAME)
         assert list(feats) == list(release_configs.features(config))
@@ -690,18 +693,25 @@ def test_folds_hold_out_one_article_each():
 
 def test_text_free_build_has_no_text_but_article_hashes(textfree_build, full_build):
     free, full = parquet_rows(textfree_build), parquet_rows(full_build)
-    assert set(free) == set(full)
+    # The contrast set's texts derive from the articles and cannot be rehydrated, so it is left out;
+    # the few-shot pool's constructed examples are the project's own text and stay.
+    assert set(free) == {rel for rel in full if not rel.startswith("contrast/")}
     for rel, rows in free.items():
+        if rel.startswith("fewshot/"):
+            assert rows == full[rel]
+            continue
         assert "text" not in pq.read_schema(textfree_build / rel).names, rel
         assert rows == [{k: v for k, v in r.items() if k != "text"} for r in full[rel]], rel
     hashes = {r["article_id"]: r["sha256"] for r in free["articles/full.parquet"]}
     assert hashes == {a: corpus.article_hash(t) for a, t in seed_articles().items()}
     croissant_meta = json.loads((textfree_build / "croissant.json").read_text(encoding="utf-8"))
     for record_set in croissant_meta["recordSet"]:
-        assert "text" not in [f["name"] for f in record_set["field"]], record_set["name"]
+        if not record_set["name"].startswith("fewshot"):
+            assert "text" not in [f["name"] for f in record_set["field"]], record_set["name"]
     header, body = card_parts((textfree_build / "README.md").read_text(encoding="utf-8"))
     for info in header["dataset_info"]:
-        assert "text" not in [f["name"] for f in info["features"]]
+        if info["config_name"] != "fewshot":
+            assert "text" not in [f["name"] for f in info["features"]]
 
 
 def test_text_free_release_loads_with_datasets(textfree_build):
@@ -722,11 +732,12 @@ def seeds_copy(tmp_path):
 def test_rehydrate_restores_the_full_rows(textfree_build, full_build, seeds_copy, tmp_path):
     out = tmp_path / "rehydrated"
     filled = rehydrate.rehydrate(textfree_build, seeds_copy, out)
-    got, want = parquet_rows(out), parquet_rows(full_build)
+    got = parquet_rows(out)
+    want = {rel: rows for rel, rows in parquet_rows(full_build).items() if not rel.startswith("contrast/")}
     assert set(got) == set(want)
     for rel in want:
         assert got[rel] == want[rel], rel
-    assert filled == sum(len(rows) for rows in want.values())
+    assert filled == sum(len(rows) for rel, rows in want.items() if not rel.startswith("fewshot/"))
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("rehydrated")] == ["rehydrated"]
 
 

@@ -90,7 +90,8 @@ def check_values(values: dict) -> list[str]:
     name = values.get("source_name")
     if not isinstance(name, str):
         issues.append(f"source_name must be a string, got {_type_name(name)}")
-    elif values.get("speech") in schema.SPEECH and values.get("source_type") in schema.SOURCE_TYPE:
+    elif isinstance(values.get("speech"), str) and isinstance(values.get("source_type"), str) \
+            and values["speech"] in schema.SPEECH and values["source_type"] in schema.SOURCE_TYPE:
         issues += whose_view_issues(values["speech"], values["source_type"], name)
     return issues
 

@@ -41,7 +41,7 @@ def write_dataset(out: Path, inputs: BuildInputs, text: bool = True, repo_id: st
         feats = features(config, text)
         for split, rows in by_split.items():
             if not text:
-                rows = [{k: v for k, v in r.items() if k != "text"} for r in rows]
+                rows = [{k: v for k, v in r.items() if k in feats} for r in rows]
             sizes.setdefault(config, {})[split] = write_parquet(rows, feats, out / config / f"{split}.parquet")
     built = dataclasses.replace(built, sizes=sizes)
     (out / "stats.json").write_text(dumps_json(built.stats), encoding="utf-8")

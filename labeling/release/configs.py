@@ -11,12 +11,17 @@ from ..annotation import schema
 from .tasks import TASKS
 from .tasks import labels as task_labels
 
-CONFIGS = ("sentences", *TASKS, "frames", "contrast", "articles", "annotations")
+CONFIGS = ("sentences", *TASKS, "frames", "contrast", "fewshot", "articles", "annotations")
 DEFAULT_CONFIG = "sentences"
 MULTI_LABEL_CONFIGS = ("frames",)
+OWN_TEXT_CONFIGS = ("fewshot",)
+"""Configs whose text the project wrote (constructed examples): kept in the text-free release."""
 TEXT_ONLY_CONFIGS = ("contrast",)
 """Configs left out of the text-free release: their texts derive from the articles and cannot be rehydrated."""
 SINGLE_SPLIT = "full"
+POOL_SPLIT = "pool"
+"""The one split of the `fewshot` config: the codebook's constructed examples, the only data
+evaluation-only systems may take examples from."""
 """Split name of the configs that are not benchmark splits (articles, annotations)."""
 
 
@@ -61,6 +66,8 @@ def features(config: str, text: bool = True) -> datasets.Features:
         cols = {"id": string, "source_id": string, "article_id": string, "edit_type": string, "target": string,
                 "original_text": string, "text": string, **label_columns(),
                 "edit_ratio": datasets.Value("float32"), "synthetic": datasets.Value("bool")}
+    elif config == "fewshot":
+        cols = {"id": string, "text": string, **label_columns()}
     elif config == "articles":
         cols = {
             "article_id": string, "title": string, "outlet": string, "published": string,
@@ -74,7 +81,7 @@ def features(config: str, text: bool = True) -> datasets.Features:
         }
     else:
         raise KeyError(config)
-    if not text:
+    if not text and config not in OWN_TEXT_CONFIGS:
         cols.pop("text")
     return datasets.Features(cols)
 

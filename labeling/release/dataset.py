@@ -11,10 +11,10 @@ from ..annotation.records import load_passes
 from ..core import docblocks
 from ..core.errors import InputError, ValidationError
 from ..core.io import dumps_json, parse_json, read_jsonl, read_text
-from ..core.paths import ANNOTATIONS_DIR, shown
+from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, shown
 from ..corpus.seeds import article_hash, load_articles, load_metadata, load_segments
 from . import splits, version
-from .configs import CONFIGS, SINGLE_SPLIT, TEXT_ONLY_CONFIGS, features
+from .configs import CONFIGS, POOL_SPLIT, SINGLE_SPLIT, TEXT_ONLY_CONFIGS, features
 from .tasks import REGISTRY, TASKS
 
 Rows = list[dict]
@@ -115,6 +115,8 @@ def load_contrast() -> dict:
     return {"contrast": items, "contrast_summary": summary}
 
 
+FEWSHOT_FILE = CODEBOOK_DIR / "examples.jsonl"
+
 SPLIT_TASKS = ("stance", "frame", "topic")
 """The tasks whose label distributions the split search balances."""
 
@@ -174,6 +176,8 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
         out["annotations"].setdefault(SINGLE_SPLIT, []).append(
             {**position, "annotator": "gold", **labels_of(g), "rules": json.dumps(g["rules"], sort_keys=True),
              "rationale": _rationale(inputs, s["id"])})
+    for example in read_jsonl(FEWSHOT_FILE, "few-shot pool"):
+        out["fewshot"].setdefault(POOL_SPLIT, []).append({k: example[k] for k in features("fewshot")})
     keys = list(features("contrast"))
     for item in inputs.contrast:
         out["contrast"].setdefault("test", []).append({k: item[k] for k in keys})
@@ -187,7 +191,7 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
              "split": split_of[aid], "fold": fold_of[aid]}
         )
     for config in out:
-        out[config] = {sp: out[config][sp] for sp in (*splits.SPLITS, SINGLE_SPLIT) if sp in out[config]}
+        out[config] = {sp: out[config][sp] for sp in (*splits.SPLITS, SINGLE_SPLIT, POOL_SPLIT) if sp in out[config]}
     return {config: by_split for config, by_split in out.items() if by_split}
 
 

@@ -14,7 +14,7 @@ from ..core.io import check_output_folder, write_folder
 from ..core.paths import shown
 from ..corpus.seeds import article_hash, check_article_id
 from ..corpus.segment import read_article
-from .configs import features, write_parquet
+from .configs import OWN_TEXT_CONFIGS, features, write_parquet
 
 NOT_COPIED = ("croissant.json",)
 """Its checksums describe the text-free files, so it would be wrong for the rehydrated ones."""
@@ -83,6 +83,9 @@ def _fill(release_dir: Path, texts: dict[str, str], spans: dict, tmp: Path) -> i
                 shutil.copyfile(path, tmp / rel)
             continue
         config = rel.parts[0]
+        if config in OWN_TEXT_CONFIGS:  # the project's own text, already in the release
+            shutil.copyfile(path, tmp / rel)
+            continue
         rows = _read_table(path)
         for n, row in enumerate(rows):
             if row.get("article_id") not in texts:

@@ -174,40 +174,51 @@ def cmd_contrast(args: argparse.Namespace) -> int:
 
     from .annotation import contrast
 
+    if args.step in ("edit-packet", "supplement-packet"):
+        out = contrast.CANDIDATES_DIR / f"{args.name}.jsonl"
+        packet = contrast.CONTRAST_DIR / f"{args.name}.packet.md"
+        if args.step == "edit-packet":
+            text = contrast.edit_packet(args.articles, _gold_by_id(), out)
+        else:
+            existing = [c.record for c in contrast.load_candidates()[0]]
+            text = contrast.supplement_packet(args.articles, _gold_by_id(), existing, out)
+        write_atomic(packet, text)
+        print(f"wrote {shown(packet)}")
+        return 0
     rows, problems = contrast.load_candidates()
     problems += contrast.check_candidates(rows, _gold_by_id())
     contrast.raise_if(problems)
     candidates = [c.record for c in rows]
-    if args.step == "edit-packet":
-        out = contrast.CANDIDATES_DIR / f"{args.name}.jsonl"
-        packet = contrast.CONTRAST_DIR / f"{args.name}.packet.md"
-        write_atomic(packet, contrast.edit_packet(args.articles, _gold_by_id(), out))
-        print(f"wrote {shown(packet)}")
-        return 0
     if args.step == "verify-packet":
         from .annotation import passes
 
-        items = contrast.verification_items(candidates)
-        packet = contrast.CONTRAST_DIR / "verification.packet.md"
-        text = contrast.verify_packet(items, contrast.VERIFICATION_FILE)
-        write_atomic(packet, text)
+        done = contrast.load_verification()
+        items = [x for x in contrast.verification_items(candidates) if x["vid"] not in done]
+        if args.articles:  # `verify-packet NAME PART/PARTS`: one of several disjoint verifiers
+            part, parts = (int(x) for x in args.articles[0].split("/"))
+            items = items[part - 1::parts]
+        output = contrast.CONTRAST_DIR / f"verification_{args.name}.jsonl"
+        text = contrast.verify_packet(items, output)
+        write_atomic(contrast.CONTRAST_DIR / f"verification_{args.name}.packet.md", text)
         manifest = {"instructions_sha256": passes.sha256(contrast.VERIFY_INSTRUCTIONS.read_bytes()),
                     "codebook_sha256": passes.sha256(passes.CODEBOOK_FILE.read_bytes()),
                     "packet_sha256": passes.sha256(text), "items": len(items), "started_utc": passes.utc_now(),
                     "finished_utc": None, "output_sha256": None}
-        write_atomic(contrast.CONTRAST_DIR / "verification.manifest.json", dumps_json(manifest))
-        print(f"wrote {shown(packet)} with {len(items)} sentences; give the verifier the packet and nothing else")
+        write_atomic(contrast.CONTRAST_DIR / f"verification_{args.name}.manifest.json", dumps_json(manifest))
+        print(f"wrote the packet of verification_{args.name} with {len(items)} sentences; give the verifier "
+              "the packet and nothing else")
         return 0
     if args.step == "verify-finish":
         from .annotation import passes
 
-        path = contrast.CONTRAST_DIR / "verification.manifest.json"
+        path = contrast.CONTRAST_DIR / f"verification_{args.name}.manifest.json"
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest.update(finished_utc=passes.utc_now(), output_sha256=passes.sha256(contrast.VERIFICATION_FILE.read_bytes()))
+        output = contrast.CONTRAST_DIR / f"verification_{args.name}.jsonl"
+        manifest.update(finished_utc=passes.utc_now(), output_sha256=passes.sha256(output.read_bytes()))
         write_atomic(path, dumps_json(manifest))
         print(f"{shown(path)}: finished {manifest['finished_utc']}")
         return 0
-    verification = contrast.load_verification()
+    verification = contrast.load_verification(strict=False)
     kept, rejected = contrast.derive(candidates, verification, _gold_by_id())
     write_atomic(contrast.ITEMS_FILE, contrast.items_text(kept))
     write_atomic(contrast.REJECTED_FILE, contrast.items_text(rejected))
@@ -470,9 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stamps it; `contrast derive` keeps the items whose blind labels equal the intended ones on every "
         "targeted field and writes items.jsonl, rejected.jsonl and summary.json.",
     )
-    p.add_argument("step", choices=("edit-packet", "verify-packet", "verify-finish", "derive"))
-    p.add_argument("name", nargs="?", help="edit-packet: the editor's file name")
-    p.add_argument("articles", nargs="*", help="edit-packet: article ids")
+    p.add_argument("step", choices=("edit-packet", "supplement-packet", "verify-packet", "verify-finish", "derive"))
+    p.add_argument("name", nargs="?", help="the editor's or verifier's name")
+    p.add_argument("articles", nargs="*", help="edit-packet: article ids; verify-packet: PART/PARTS")
     p.set_defaults(func=cmd_contrast)
 
     p = sub.add_parser(

@@ -27,7 +27,6 @@ from .records import check_values
 
 CONTRAST_DIR = LABELING_DIR / "contrast"
 CANDIDATES_DIR = CONTRAST_DIR / "candidates"
-VERIFICATION_FILE = CONTRAST_DIR / "verification.jsonl"
 ITEMS_FILE = CONTRAST_DIR / "items.jsonl"
 REJECTED_FILE = CONTRAST_DIR / "rejected.jsonl"
 
@@ -333,6 +332,18 @@ def edit_packet(article_ids: list[str], gold: dict[str, dict], output: Path) -> 
             + f"Check them with: cd {ROOT} && .venv/bin/python -m labeling contrast-check {output}\n")
 
 
+SUPPLEMENT_INSTRUCTIONS = CONTRAST_DIR / "supplement_instructions.md"
+
+
+def supplement_packet(article_ids: list[str], gold: dict[str, dict], existing: list[dict], output: Path) -> str:
+    """A supplementary editor's packet: the supplement's aim, the general edit packet, and the edits
+    already written (so none is repeated)."""
+    listed = "\n".join(f"- [{c['source_id']}] {c['edit_type']}: {c['text']}" for c in existing
+                       if c["edit_type"] in STANCE_EDITS and c["target"] == "us_restrictions")
+    return (SUPPLEMENT_INSTRUCTIONS.read_text(encoding="utf-8") + "\n---\n\n"
+            + edit_packet(article_ids, gold, output) + "\n---\n\n# Edits already written (do not repeat)\n\n" + listed + "\n")
+
+
 def verify_packet(items: list[dict], output: Path) -> str:
     """What the blind verifier is given: instructions, codebook, and the edited sentences alone."""
     from .passes import CODEBOOK_FILE
@@ -343,16 +354,32 @@ def verify_packet(items: list[dict], output: Path) -> str:
             + f"\n\n---\n\nWrite your labels to: {output}\n")
 
 
-def load_verification(path: Path = VERIFICATION_FILE) -> dict[str, dict]:
-    """vid -> the blind labels, checked against the schema."""
-    rows, problems = read_jsonl_rows(path)
+def verification_files() -> list[Path]:
+    """Every verification pass file (`verification_<name>.jsonl`), each over a disjoint set of items."""
+    return sorted(CONTRAST_DIR.glob("verification_*.jsonl"))
+
+
+def load_verification(paths: list[Path] | None = None, strict: bool = True) -> dict[str, dict]:
+    """vid -> the blind labels, checked against the schema; an item verified twice is an error.
+    Without `strict`, a row whose labels break the schema is left out (its item then counts as not
+    verified) instead of failing the whole load."""
+    rows, problems = [], []
+    for path in verification_files() if paths is None else paths:
+        more, found = read_jsonl_rows(path)
+        rows += more
+        problems += found
     out = {}
     for c in rows:
         r = c.record
         if set(r) != {"vid", *schema.ANNOTATION_FIELDS}:
             problems.append(Problem(c.path, c.line, f"keys must be vid and {', '.join(schema.ANNOTATION_FIELDS)}"))
             continue
-        problems += [Problem(c.path, c.line, issue) for issue in check_values(r)]
+        issues = check_values(r)
+        if issues and not strict:
+            continue
+        problems += [Problem(c.path, c.line, issue) for issue in issues]
+        if r["vid"] in out:
+            problems.append(Problem(c.path, c.line, f"{r['vid']} verified twice"))
         out[r["vid"]] = r
     raise_if(problems)
     return out

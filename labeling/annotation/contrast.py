@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import Problem, ValidationError
-from ..core.io import dumps_jsonl
+from ..core.io import dumps_jsonl, jsonl_objects
 from ..core.paths import LABELING_DIR
 from ..corpus.seeds import load_segments
 from . import leaks, schema
@@ -168,24 +168,8 @@ def intent_issues(r: dict, g: dict) -> list[str]:
 
 
 def read_jsonl_rows(path: Path) -> tuple[list[Candidate], list[Problem]]:
-    rows, problems = [], []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(path, 0, f"cannot read ({exc})")]
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):
-            problems.append(Problem(path, n, "invalid JSON"))
-            continue
-        if not isinstance(obj, dict):
-            problems.append(Problem(path, n, "expected a JSON object"))
-            continue
-        rows.append(Candidate(path, n, obj))
-    return rows, problems
+    objects, problems = jsonl_objects(path)
+    return [Candidate(Path(path), n, obj) for n, obj in objects], problems
 
 
 def load_candidates(directory: Path = CANDIDATES_DIR) -> tuple[list[Candidate], list[Problem]]:

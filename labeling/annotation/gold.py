@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import Problem, ValidationError
-from ..core.io import dumps_jsonl
+from ..core.io import dumps_jsonl, jsonl_objects
 from ..core.paths import ANNOTATIONS_DIR
 from ..corpus.seeds import load_segments
 from . import schema
@@ -73,18 +73,12 @@ def open_cases(passes: dict[str, dict[str, dict]], segments: list[dict]) -> list
 
 def read_adjudications(path: Path) -> tuple[dict[tuple[str, str], dict], list[Problem]]:
     """(id, field) -> {label, rationale, line}, with every problem of the file."""
-    out, problems = {}, []
+    out: dict = {}
     if not path.exists():
-        return out, problems
-    for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):
-            problems.append(Problem(path, n, "invalid JSON"))
-            continue
-        if not isinstance(obj, dict) or set(obj) != {"id", "field", "label", "rationale"}:
+        return out, []
+    objects, problems = jsonl_objects(path)
+    for n, obj in objects:
+        if set(obj) != {"id", "field", "label", "rationale"}:
             problems.append(Problem(path, n, "expected an object with exactly id, field, label, rationale"))
             continue
         if not isinstance(obj["rationale"], str) or len(obj["rationale"].strip()) < 10:

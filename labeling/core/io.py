@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .paths import shown
 
 TMP_MARK = ".tmp-"
@@ -318,3 +318,27 @@ def read_jsonl(path: Path, what: str = "JSON Lines file") -> list[dict]:
             raise InputError(f"{shown(path)}:{n}: expected a JSON object")
         out.append(obj)
     return out
+
+
+def jsonl_objects(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """(line number, object) for every line of a JSON Lines file, and a Problem for each line that
+    is not a JSON object (or for the file, when it cannot be read): collect, never stop at the first."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem(path, 0, f"cannot read ({exc})")]
+    rows, problems = [], []
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):
+            problems.append(Problem(path, n, "invalid JSON"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem(path, n, "expected a JSON object"))
+            continue
+        rows.append((n, obj))
+    return rows, problems

@@ -147,6 +147,9 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         *([["`contrast` (test only)", len(inputs.contrast), "synthetic minimal edits of benchmark sentences, verified "
             "blind: `source_id`, `edit_type`, `target`, `original_text`, `text`, every label field, `edit_ratio`, "
             "`synthetic`; evaluation only"]] if inputs.contrast and built.text else []),
+        ["`fewshot` (pool only)", sum(len(v) for v in tables.get("fewshot", {}).values()),
+         "the codebook's constructed example sentences with every label: the only examples evaluation-only "
+         "(zero- and few-shot) systems may use; not news"],
         ["`articles`", len(inputs.articles), "each article whole, its metadata, SHA-256, split and fold"],
         ["`annotations`", sum(len(v) for v in tables["annotations"].values()),
          "every annotator's labels and the gold labels, one row per segment and annotator"],

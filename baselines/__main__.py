@@ -104,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from labeling.core.io import dumps_jsonl
 
-    from . import data, persist
+    from . import data, persist, run
 
     if args.output:
         check_output_file(args.output, inputs=(args.model,))
@@ -116,7 +116,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             " (baselines/results/predictions/TASK/NAME.cv.jsonl)")
     model = persist.load(args.model, task=args.task)
     frame = data.task_frames(args.task)[args.split]
-    rows = [{"id": i, "label": str(p)} for i, p in zip(frame["id"], model.predict(frame["input"]))]
+    predicted = run.predict(args.task, model, frame["input"])
+    rows = [{"id": i, "label": p if isinstance(p, list) else str(p)} for i, p in zip(frame["id"], predicted)]
     if args.output:
         write_atomic(args.output, dumps_jsonl(rows))
     else:

@@ -50,11 +50,14 @@ def _read(fingerprint: tuple[tuple[str, str], ...]) -> dict[str, pd.DataFrame]:
             raise InputError(f"{shown(path)}: not a readable dataset file ({str(exc).splitlines()[0][:160]})") from None
         df = table.to_pandas()
         for column, feature in feats.items():
-            if isinstance(feature, datasets.ClassLabel):
-                try:
+            element = getattr(feature, "feature", None)
+            try:
+                if isinstance(feature, datasets.ClassLabel):
                     df[column] = [feature.int2str(int(v)) for v in df[column]]
-                except (ValueError, TypeError):
-                    raise InputError(f"{shown(path)}: column {column!r} holds ids outside its labels") from None
+                elif isinstance(element, datasets.ClassLabel):  # a list of labels (multi-label)
+                    df[column] = [[element.int2str(int(x)) for x in v] for v in df[column]]
+            except (ValueError, TypeError):
+                raise InputError(f"{shown(path)}: column {column!r} holds ids outside its labels") from None
         if "text" in df:
             df["input"] = model_input(df)
         frames[path.stem] = df

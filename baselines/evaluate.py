@@ -10,7 +10,7 @@ from pathlib import Path
 
 from labeling.annotation import schema
 from labeling.release.tasks import labels as task_labels
-from labeling.release.tasks import TASKS
+from labeling.release.tasks import REGISTRY, TASKS
 from labeling.core.errors import InputError
 
 from . import data, metrics
@@ -103,6 +103,19 @@ def label_name(task: str, value, integers: bool = False) -> str | None:
     return None
 
 
+def label_set(task: str, value, integers: bool = False) -> list[str] | None:
+    """A multi-label prediction: a JSON list of labels, or in CSV labels joined by `|` (empty: none),
+    returned in the task's label order; None if any label is unknown or repeated."""
+    if isinstance(value, str):
+        value = [v for v in value.split("|") if v.strip()] if value.strip() else []
+    if not isinstance(value, list):
+        return None
+    names = [label_name(task, v, integers) for v in value]
+    if any(n is None for n in names) or len(set(names)) != len(names):
+        return None
+    return [label for label in task_labels(task) if label in names]
+
+
 def label_order(task: str) -> str:
     return ", ".join(f"{i}={n}" for i, n in enumerate(task_labels(task)))
 
@@ -134,7 +147,7 @@ def check(task: str, path: Path, gold: dict[str, str], integers: bool = False,
         if sid not in gold:
             unknown_ids.append(f"{sid!r} (line {line})")
             continue
-        name = label_name(task, row["label"], integers)
+        name = label_set(task, row["label"], integers) if REGISTRY[task].multilabel else label_name(task, row["label"], integers)
         if name is None:
             unknown_labels.append(f"{row['label']!r} (line {line})")
             continue

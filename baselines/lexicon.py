@@ -75,3 +75,9 @@ class LexiconClassifier(ClassifierMixin, BaseEstimator):
                     best, best_hits = label, hits
             out.append(best)
         return np.array(out, dtype=object)
+
+    def predict_proba(self, X):
+        """Probability 1 for the predicted class (the rule is not probabilistic); lets the classifier
+        serve inside one-vs-rest for multi-label tasks."""
+        predicted = self.predict(X)
+        return np.array([[float(p == c) for c in self.classes_] for p in predicted])

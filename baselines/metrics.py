@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from labeling.annotation import schema
 from labeling.release.tasks import labels as task_labels
-from labeling.release.tasks import METRICS
+from labeling.release.tasks import METRICS, REGISTRY
 
 ZERO_DIVISION = 0.0
 BOOTSTRAP_RESAMPLES = 1000
@@ -38,6 +38,8 @@ def main_labels(task: str, y_true) -> list[str]:
 
 def main_score(task: str, y_true, y_pred) -> float | None:
     """The task's main score; None when the evaluated gold has none of the labels it averages."""
+    if is_multilabel(task):
+        return multilabel_scores(task, y_true, y_pred)["main"]
     labels = main_labels(task, y_true)
     if not labels:
         return None
@@ -50,8 +52,73 @@ def tuning_score(task: str, y_true, y_pred) -> float:
     return 0.0 if score is None else score
 
 
+def is_multilabel(task: str) -> bool:
+    return REGISTRY[task].multilabel
+
+
+def onehot(task: str, label_sets) -> np.ndarray:
+    """(n, K) booleans: which of the task's labels each row has."""
+    index = {label: i for i, label in enumerate(task_labels(task))}
+    out = np.zeros((len(label_sets), len(index)), dtype=bool)
+    for r, labels in enumerate(label_sets):
+        for label in labels:
+            out[r, index[label]] = True
+    return out
+
+
+def multilabel_scores(task: str, y_true, y_pred) -> dict:
+    """Multi-label point estimates: micro-F1 (main, SemEval-2023 Task 3), macro-F1 over the labels
+    the gold has, exact-match accuracy, weighted F1 and every class's precision, recall, F1, support."""
+    t, p = onehot(task, y_true), onehot(task, y_pred)
+    tp, fp, fn = (t & p).sum(axis=0), (~t & p).sum(axis=0), (t & ~p).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), ZERO_DIVISION)
+        recall = np.where(tp + fn > 0, tp / np.maximum(tp + fn, 1), ZERO_DIVISION)
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), ZERO_DIVISION)
+    support = t.sum(axis=0)
+    present = support > 0
+    micro = 2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()) if (2 * tp.sum() + fp.sum() + fn.sum()) else 1.0
+    labels = list(task_labels(task))
+    return {
+        "main": float(micro),
+        "main_labels": [label for label, here in zip(labels, present) if here],
+        "macro_f1": float(f1[present].mean()) if present.any() else None,
+        "accuracy": float(np.mean((t == p).all(axis=1))),
+        "weighted_f1": float((f1 * support).sum() / support.sum()) if support.sum() else None,
+        "per_class": {label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                              "support": int(support[i])} for i, label in enumerate(labels)},
+        "confusion": None,
+        "n": len(y_true),
+    }
+
+
+def multilabel_bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES,
+                         seed: int = BOOTSTRAP_SEED) -> dict:
+    """Percentile intervals of micro-F1, macro-F1 (over each resample's present labels) and
+    exact-match accuracy over resampled rows."""
+    t, p = onehot(task, y_true), onehot(task, y_pred)
+    draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
+    tt, pp = t[draws], p[draws]
+    tp, fp, fn = (tt & pp).sum(axis=1), (~tt & pp).sum(axis=1), (tt & ~pp).sum(axis=1)
+    denom_micro = 2 * tp.sum(axis=1) + fp.sum(axis=1) + fn.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        micro = np.where(denom_micro > 0, 2 * tp.sum(axis=1) / np.maximum(denom_micro, 1), 1.0)
+        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), ZERO_DIVISION)
+        present = tt.any(axis=1)
+        macro = np.where(present.sum(axis=1) > 0, (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1), np.nan)
+    samples = {"main": micro, "macro_f1": macro, "accuracy": (tt == pp).all(axis=2).mean(axis=1)}
+    alpha = (1 - CONFIDENCE) / 2
+    out = {}
+    for name, values in samples.items():
+        values = values[~np.isnan(values)]
+        out[name] = [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))] if len(values) else None
+    return out
+
+
 def scores(task: str, y_true, y_pred) -> dict:
     """Every point estimate for one task: main, macro-F1, accuracy, weighted F1, per class, confusion."""
+    if is_multilabel(task):
+        return multilabel_scores(task, y_true, y_pred)
     labels = present_labels(task, y_true)
     all_labels = list(task_labels(task))
     p, r, f, s = precision_recall_fscore_support(
@@ -132,6 +199,8 @@ def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, s
 
 def evaluate(task: str, y_true, y_pred) -> dict:
     """Point estimates and their bootstrap intervals (`ci`)."""
+    if is_multilabel(task):
+        return {**multilabel_scores(task, y_true, y_pred), "ci": multilabel_bootstrap(task, y_true, y_pred)}
     return {**scores(task, y_true, y_pred), "ci": bootstrap(task, y_true, y_pred)}
 
 

@@ -16,6 +16,7 @@ from labeling.core.io import write_atomic
 
 TRUSTED = (
     "baselines.lexicon.LexiconClassifier",
+    "sklearn.multiclass._ConstantPredictor",
     "baselines.embeddings.SentenceEmbedder",
 )
 
@@ -56,11 +57,13 @@ def load(path: Path, task: str | None = None):
 
 
 def check_task(path: Path, model, task: str) -> None:
-    from labeling.release.tasks import labels
+    from labeling.release.tasks import REGISTRY, labels
 
     trained = getattr(model, TASK_ATTRIBUTE, None)
     if trained != task:
         raise InputError(f"{path}: trained for task {trained!r}, not {task!r}; train a model for --task {task}")
+    if REGISTRY[task].multilabel:
+        return
     classes = [str(c) for c in getattr(model, "classes_", [])]
     foreign = [c for c in classes if c not in labels(task)]
     if foreign:

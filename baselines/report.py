@@ -13,6 +13,7 @@ from labeling.core.io import dumps_json, dumps_jsonl, write_folder
 from labeling.core.paths import DATA_DIR, README, ROOT
 from labeling.core.tables import markdown_table
 from labeling.release.tasks import MAIN_SCORE_NAMES as MAIN_NAMES
+from labeling.release.tasks import REGISTRY
 
 from .metrics import METRICS
 
@@ -277,7 +278,7 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
     )
     for name, rows in predictions.items():
         put(f"predictions/{name}", dumps_jsonl(rows))
-    for task in [t for t in TASKS if t in summary["metrics"]]:
+    for task in [t for t in TASKS if t in summary["metrics"] and not REGISTRY[t].multilabel]:
         for rel, plot in ((f"confusion_{task}.png", lambda p: plot_confusion(summary, task, p)),
                           (f"labels_{task}.png", lambda p: plot_labels(stats, task, p))):
             (out / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -9,17 +9,22 @@ Protocols:
 from __future__ import annotations
 
 import contextlib
+import json
 import importlib.metadata
 import multiprocessing
 import os
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
 import numpy as np
 import sklearn
-from sklearn.metrics import make_scorer
+from sklearn.metrics import f1_score, make_scorer
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, ParameterGrid
 from tqdm import tqdm
 
@@ -31,6 +36,9 @@ from . import compare, data, fewshot, metrics
 from .registry import BASELINES, SEED, Baseline
 
 PROTOCOLS = ("split", "cv")
+
+# One-vs-rest warns for every frame that no training sentence has; such a frame is simply never predicted.
+warnings.filterwarnings("ignore", message="Label not .* is present in all training examples", category=UserWarning)
 RANKED_BY = {
     "split": "main score on the test split",
     "cv": "main score of the pooled leave-one-article-out predictions",
@@ -48,8 +56,48 @@ def _round(obj, digits: int = 4):
     return obj
 
 
+def _micro_f1(y_true, y_pred) -> float:
+    return float(f1_score(y_true, y_pred, average="micro", zero_division=0))
+
+
 def _scorer(task: str):
+    if REGISTRY[task].multilabel:
+        return make_scorer(_micro_f1)
     return make_scorer(partial(metrics.tuning_score, task))
+
+
+def make_model(task: str, baseline: Baseline):
+    """A fresh estimator for the task: for a multi-label task, the baseline's classifier one-vs-rest."""
+    model = baseline.make(task)
+    if REGISTRY[task].multilabel:
+        steps = list(model.steps)
+        name, last = steps[-1]
+        steps[-1] = (name, OneVsRestClassifier(last))
+        model = Pipeline(steps)
+    return model
+
+
+def grid(task: str, baseline: Baseline) -> dict:
+    """The baseline's grid, its classifier's parameters renamed inside the one-vs-rest wrapper."""
+    if not REGISTRY[task].multilabel:
+        return baseline.grid
+    return {key.replace("clf__", "clf__estimator__", 1): values for key, values in baseline.grid.items()}
+
+
+def targets(task: str, labels):
+    """What a model is fitted on: label names, or for a multi-label task a (n, K) indicator matrix."""
+    if REGISTRY[task].multilabel:
+        return MultiLabelBinarizer(classes=list(REGISTRY[task].labels)).fit_transform(list(labels))
+    return labels
+
+
+def predict(task: str, model, inputs) -> list:
+    """Predicted labels: names, or for a multi-label task the list of names of each row."""
+    out = model.predict(inputs)
+    if REGISTRY[task].multilabel:
+        names = REGISTRY[task].labels
+        return [[names[j] for j in np.flatnonzero(np.asarray(row).astype(int))] for row in out]
+    return list(out)
 
 
 def fit_on_split(task: str, baseline: Baseline):
@@ -57,9 +105,10 @@ def fit_on_split(task: str, baseline: Baseline):
     frames = data.task_frames(task)
     train, val = frames["train"], frames["validation"]
     best = None
-    for params in ParameterGrid(baseline.grid) if baseline.grid else [{}]:
-        model = baseline.make(task).set_params(**params).fit(train["input"], train["label"])
-        score = metrics.tuning_score(task, val["label"], model.predict(val["input"]))
+    search = grid(task, baseline)
+    for params in ParameterGrid(search) if search else [{}]:
+        model = make_model(task, baseline).set_params(**params).fit(train["input"], targets(task, train["label"]))
+        score = metrics.tuning_score(task, list(val["label"]), predict(task, model, val["input"]))
         if best is None or score > best[2]:
             best = (model, params, score)
     return best
@@ -69,7 +118,7 @@ def run_split(task: str, baseline: Baseline) -> dict:
     """Tune on validation, evaluate the train-fitted model on test."""
     model, best_params, best_val = fit_on_split(task, baseline)
     test = data.task_frames(task)["test"]
-    predicted = list(model.predict(test["input"]))
+    predicted = predict(task, model, test["input"])
     return {
         "params": best_params,
         "validation_main": best_val,
@@ -104,18 +153,19 @@ def run_cv(task: str, baseline: Baseline) -> dict:
         train, test = rows[~held], rows[held]
         if baseline.grid:
             search = GridSearchCV(
-                baseline.make(task), baseline.grid, scoring=_scorer(task), cv=LeaveOneGroupOut(),
+                make_model(task, baseline), grid(task, baseline), scoring=_scorer(task), cv=LeaveOneGroupOut(),
                 error_score="raise",
             )
-            search.fit(train["input"], train["label"], groups=train["article_id"])
+            search.fit(train["input"], targets(task, train["label"]), groups=train["article_id"])
             model, params = search.best_estimator_, search.best_params_
         else:
-            model, params = baseline.make(task).fit(train["input"], train["label"]), {}
-        predicted[held] = model.predict(test["input"])
+            model, params = make_model(task, baseline).fit(train["input"], targets(task, train["label"])), {}
+        for position, value in zip(np.flatnonzero(held), predict(task, model, test["input"])):
+            predicted[position] = value
         # Contrast items of the held-out article, predicted by the model that never saw that article.
         edits = contrast[contrast["article_id"] == test["article_id"].iloc[0]]
         if len(edits):
-            contrast_predicted.update(zip(edits["id"], model.predict(edits["input"]).tolist()))
+            contrast_predicted.update(zip(edits["id"], predict(task, model, edits["input"])))
         point = metrics.scores(task, list(test["label"]), list(predicted[held]))
         folds.append(
             {"fold": int(fold), "article_id": test["article_id"].iloc[0], "n": int(held.sum()), "params": params,
@@ -157,7 +207,7 @@ def annotator_ceiling(task: str) -> list[dict]:
     out = []
     for name in sorted(passes):
         others = [labels for other, labels in passes.items() if other != name]
-        ref = {i: others[0][i] for i in rows["id"] if len({o[i] for o in others}) == 1}
+        ref = {i: others[0][i] for i in rows["id"] if len({json.dumps(o[i]) for o in others}) == 1}
         mine = passes[name]
         kept = rows[rows["id"].isin(ref)]
         folds = []
@@ -313,8 +363,9 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
             timings.update(spent)
     for task in tasks:
         runs += annotator_ceiling(task)
-    tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in tasks}
-    evaluation_only = {task: fewshot.run(task) for task in tasks}
+    single = [task for task in tasks if not REGISTRY[task].multilabel]
+    tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in single}
+    evaluation_only = {task: fewshot.run(task) for task in single}
     results = Results(
         provenance=provenance(),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},

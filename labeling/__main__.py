@@ -192,8 +192,8 @@ def cmd_contrast(args: argparse.Namespace) -> int:
     if args.step == "verify-packet":
         from .annotation import passes
 
-        done = contrast.load_verification(strict=False)
-        items = [x for x in contrast.verification_items(candidates) if x["vid"] not in done]
+        given = contrast.vids_in_packets()  # each item goes to exactly one verification pass
+        items = [x for x in contrast.verification_items(candidates) if x["vid"] not in given]
         if args.articles:  # `verify-packet NAME PART/PARTS`: one of several disjoint verifiers
             part, parts = (int(x) for x in args.articles[0].split("/"))
             items = items[part - 1::parts]

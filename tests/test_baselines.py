@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -25,7 +26,7 @@ from baselines import data, evaluate, metrics, report, run
 from baselines.__main__ import main as baselines_main
 from baselines.lexicon import LexiconClassifier
 from baselines.registry import BASELINES, Baseline
-from labeling.release.tasks import TASKS
+from labeling.release.tasks import SINGLE_LABEL_TASKS, TASKS
 from labeling.release.tasks import labels as task_labels
 from labeling.annotation import records as annotations
 from labeling.annotation import schema
@@ -52,7 +53,7 @@ def labelled(task: str, n: int, seed: int, pool: list[str] | None = None) -> tup
 # -- metrics ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", SINGLE_LABEL_TASKS)
 def test_scores_agree_with_sklearn(task):
     y_true, y_pred = labelled(task, 80, seed=1, pool=list(task_labels(task))[:4])
     got = metrics.scores(task, y_true, y_pred)
@@ -97,6 +98,29 @@ def test_stance_main_score_averages_only_the_polar_labels_the_gold_has(predict_f
     assert metrics.scores("stance", y_true, y_true)["main"] == 1.0
 
 
+def test_frames_score_is_micro_f1_with_macro_and_exact_match_beside_it():
+    gold = [["economic"], ["economic", "political"], ["other"], ["political"]]
+    pred = [["economic"], ["political"], ["economic"], []]
+    got = metrics.scores("frames", gold, pred)
+    # TP economic 1, political 1; FP economic 1; FN economic 1, other 1, political 1
+    assert got["main"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 3))
+    f1 = {"economic": 2 / 4, "political": 2 / 3, "other": 0.0}
+    assert got["macro_f1"] == pytest.approx(sum(f1.values()) / 3)
+    assert got["accuracy"] == 0.25 and got["per_class"]["morality"]["support"] == 0
+    assert metrics.evaluate("frames", gold, gold)["ci"] == {"main": [1.0, 1.0], "macro_f1": [1.0, 1.0],
+                                                            "accuracy": [1.0, 1.0]}
+
+
+def test_frames_baselines_fit_one_vs_rest_and_predict_label_lists():
+    texts = ["Sales rose and security worries grew.", "Sales fell.", "Security officials warned.", "Sales and security."]
+    labels = [["economic", "security_and_defense"], ["economic"], ["security_and_defense"],
+              ["economic", "security_and_defense"]]
+    for name in ("majority", "tfidf_logreg", "chi2_lexicon"):
+        model = run.make_model("frames", BASELINES[name]).fit(texts, run.targets("frames", labels))
+        predicted = run.predict("frames", model, texts)
+        assert all(isinstance(p, list) and set(p) <= {"economic", "security_and_defense"} for p in predicted)
+
+
 def test_main_score_is_undefined_without_polar_gold():
     assert metrics.main_score("stance", ["none"] * 4, ["favor", "none", "none", "none"]) is None
     assert metrics.evaluate("stance", ["none"] * 4, ["none"] * 4)["ci"]["main"] is None
@@ -134,7 +158,7 @@ def test_bootstrap_is_deterministic_for_a_seed():
     assert set(a) == {"main", "macro_f1", "accuracy"}
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", SINGLE_LABEL_TASKS)
 def test_bootstrap_intervals_contain_the_point_estimate(task):
     y_true, y_pred = labelled(task, 150, seed=4, pool=list(task_labels(task))[:3])
     point = metrics.scores(task, y_true, y_pred)
@@ -243,7 +267,7 @@ def test_make_returns_a_fresh_unfitted_estimator_each_call(name, task):
 
 
 @pytest.mark.parametrize("name", CORE)
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", SINGLE_LABEL_TASKS)
 def test_core_baseline_fits_and_predicts_tiny_text_data(name, task):
     texts, labels = map(list, zip(*TINY[task]))
     grid = list(ParameterGrid(BASELINES[name].grid)) or [{}]
@@ -355,7 +379,9 @@ def test_split_predictions_cover_exactly_the_test_ids(two_runs):
         test = data.task_frames(r["task"])["test"]
         assert sorted(r["split"]["predictions"]) == sorted(test["id"])
         assert r["split"]["evaluation"]["n"] == len(test)
-        assert set(r["split"]["predictions"].values()) <= set(task_labels(r["task"]))
+        predicted = r["split"]["predictions"].values()
+        flat = [x for v in predicted for x in (v if isinstance(v, list) else [v])]
+        assert set(flat) <= set(task_labels(r["task"]))
 
 
 @dataset
@@ -398,13 +424,19 @@ def test_cv_training_never_contains_the_held_out_article(grid, monkeypatch):
     monkeypatch.setattr(Spy, "log", [])
     spy = Baseline("spy", lambda task: Pipeline([("clf", Spy())]), grid=grid)
     rows = data.all_rows("stance")
-    article = rows["article_id"]
+    # Contrast items get indices far from the rows', so the spy can tell them apart.
+    edits = data.contrast_rows("stance")
+    edits.index = edits.index + 100_000
+    monkeypatch.setattr(data, "contrast_rows", lambda task: edits)
+    article = pd.concat([rows["article_id"], edits["article_id"]])
     result = run.run_cv("stance", spy)
     assert Spy.log
     for trained, predicted in Spy.log:
         assert not set(article[list(trained)]) & set(article[list(predicted)])
+    if len(edits):  # every contrast item was predicted, by a model that never saw its article
+        assert {i for _, p in Spy.log for i in p if i >= 100_000} == set(edits.index)
     outer = [set(article[list(p)]) for _, p in Spy.log if len(set(article[list(p)])) == 1]
-    assert {a for s in outer for a in s} == set(article)
+    assert {a for s in outer for a in s} == set(rows["article_id"])
     assert [f["article_id"] for f in result["folds"]] == [
         rows[rows["fold"] == k]["article_id"].iloc[0] for k in sorted(rows["fold"].unique())
     ]

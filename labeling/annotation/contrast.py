@@ -338,6 +338,14 @@ def verify_packet(items: list[dict], output: Path) -> str:
             + f"\n\n---\n\nWrite your labels to: {output}\n")
 
 
+def vids_in_packets() -> set[str]:
+    """The items already given to a verification pass (read from the kept packets)."""
+    vids: set[str] = set()
+    for packet in CONTRAST_DIR.glob("verification_*.packet.md"):
+        vids |= set(re.findall(r"^\[(v[0-9a-f]{10})\]", packet.read_text(encoding="utf-8"), re.M))
+    return vids
+
+
 def verification_files() -> list[Path]:
     """Every verification pass file (`verification_<name>.jsonl`), each over a disjoint set of items."""
     return sorted(CONTRAST_DIR.glob("verification_*.jsonl"))

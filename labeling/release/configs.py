@@ -11,7 +11,7 @@ from ..annotation import schema
 from .tasks import TASKS
 from .tasks import labels as task_labels
 
-CONFIGS = ("sentences", *TASKS, "frames", "contrast", "fewshot", "articles", "annotations")
+CONFIGS = ("sentences", *TASKS, "contrast", "fewshot", "articles", "annotations")
 DEFAULT_CONFIG = "sentences"
 MULTI_LABEL_CONFIGS = ("frames",)
 OWN_TEXT_CONFIGS = ("fewshot",)
@@ -56,12 +56,12 @@ def features(config: str, text: bool = True) -> datasets.Features:
     elif config == "source":
         cols = {"id": string, "article_id": string, "text": string, "label": class_label(task_labels(config)),
                 "speech": class_label(schema.SPEECH), "source_name": string, "fold": int32}
+    elif config == "frames":
+        cols = {"id": string, "article_id": string, "text": string,
+                "label": datasets.Sequence(class_label(schema.FRAME)), "fold": int32}
     elif config in TASKS:
         cols = {"id": string, "article_id": string, "text": string, "label": class_label(task_labels(config)),
                 "fold": int32}
-    elif config == "frames":
-        cols = {"id": string, "article_id": string, "text": string,
-                "labels": datasets.Sequence(class_label(schema.FRAME)), "fold": int32}
     elif config == "contrast":
         cols = {"id": string, "source_id": string, "article_id": string, "edit_type": string, "target": string,
                 "original_text": string, "text": string, **label_columns(),

@@ -168,7 +168,6 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
                     continue
                 extra = {"speech": g["speech"], "source_name": g["source_name"]} if task == "source" else {}
                 out[task].setdefault(split, []).append({**base, "label": g[spec.field], **extra, "fold": fold})
-            out["frames"].setdefault(split, []).append({**base, "labels": g["frames"], "fold": fold})
         position = {"id": s["id"], "article_id": s["article_id"], "start": s["start"], "end": s["end"], "text": s["text"]}
         for name, records in inputs.passes.items():
             out["annotations"].setdefault(SINGLE_SPLIT, []).append(
@@ -198,13 +197,12 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
 def statistics(built: dict[str, dict[str, Rows]]) -> dict:
     """Per config and split: row count, label counts, text lengths, texts shared across splits."""
     stats: dict = {}
-    for config in ("sentences", *TASKS, "frames"):
+    for config in ("sentences", *TASKS):
         entry = {}
         texts = {sp: {r["text"] for r in rows} for sp, rows in built[config].items()}
         for split, rows in built[config].items():
             lengths = sorted(len(r["text"]) for r in rows)
-            label_cols = (["label"] if config in TASKS else ["labels"] if config == "frames"
-                          else [*schema.FIELDS, "frames"])
+            label_cols = ["label"] if config in TASKS else [*schema.FIELDS, "frames"]
             counted = {c: Counter(x for r in rows for x in (r[c] if isinstance(r[c], list) else [r[c]])) for c in label_cols}
             if config == "stance":
                 counted.update({f"label@{t}": Counter(r["label"] for r in rows if r["target"] == t) for t in schema.TARGETS})

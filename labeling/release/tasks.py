@@ -28,6 +28,7 @@ class Task:
     labels: tuple[str, ...]
     metric: MetricSpec
     summary: str
+    multilabel: bool = False
 
 
 F_AVG = MetricSpec("f_avg", ("favor", "against"),
@@ -48,11 +49,15 @@ REGISTRY: dict[str, Task] = {
     "topic": Task("topic", "topic", tuple(schema.TOPIC), _macro("topics"), "topic"),
     "source": Task("source", "source_type", tuple(schema.SOURCE_TYPE), _macro("source types"),
                    "whose view the sentence expresses (source type)"),
+    "frames": Task("frames", "frames", tuple(schema.FRAME),
+                   MetricSpec("micro_f1", None, "micro-F1 over every (sentence, frame) decision (SemEval-2023 Task 3)"),
+                   "every frame that applies (multi-label)", multilabel=True),
 }
 
 TASKS = tuple(REGISTRY)
 METRICS: dict[str, MetricSpec] = {name: task.metric for name, task in REGISTRY.items()}
-MAIN_SCORE_NAMES = {"f_avg": "F_avg", "macro_f1": "macro-F1"}
+MAIN_SCORE_NAMES = {"f_avg": "F_avg", "macro_f1": "macro-F1", "micro_f1": "micro-F1"}
+SINGLE_LABEL_TASKS = tuple(name for name, task in REGISTRY.items() if not task.multilabel)
 
 
 def labels(task: str) -> tuple[str, ...]:

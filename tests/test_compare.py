@@ -83,3 +83,13 @@ def test_leaderboard_marks_comparisons_with_the_best_and_the_floor():
         assert entry["p_holm"] is None or entry["p_holm"] >= entry["p"]
     leaderboard = (RESULTS_DIR / "leaderboard.md").read_text(encoding="utf-8")
     assert "Δ vs best, Holm p" in leaderboard and "Δ vs majority, Holm p" in leaderboard
+
+
+def test_multi_label_frames_are_compared_row_by_row():
+    gold = [["economic"], ["economic", "political"], ["other"], ["political"]] * 10
+    better = [["economic"], ["political"], ["other"], ["political"]] * 10
+    worse = [["economic"], [], ["economic"], []] * 10
+    result = compare.paired("frames", gold, better, worse)
+    assert result.difference == pytest.approx(metrics.main_score("frames", gold, better) - metrics.main_score("frames", gold, worse))
+    assert result.ci[0] > 0 and result.p_value < 0.01
+    assert compare.paired("frames", gold, better, better).p_value == 1.0

@@ -135,15 +135,14 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
         [f"`{t}`", REGISTRY[t].summary, ", ".join(task_labels(t)) if len(task_labels(t)) < 10
          else f"{len(task_labels(t))} labels", METRICS[t].description]
         for t in TASKS
-    ] + [["`frames`", "every frame that applies (multi-label)", f"{len(schema.FRAME)} labels",
-          "not yet scored by the baselines"]]
+    ]
     config_rows = [
         ["`sentences` (default)", total, "every segment with all labels, offsets and fold"],
         ["`stance`", sum(len(v) for v in tables["stance"].values()),
          "one row per (benchmark sentence, target): `id` (`{segment id}@{target}`), `segment_id`, `article_id`, `target`, `text`, `label`, `fold`"],
-        [", ".join(f"`{t}`" for t in TASKS if t != "stance"), f"{bench} each",
+        [", ".join(f"`{t}`" for t in TASKS if t not in ("stance", "frames")), f"{bench} each",
          "`id`, `article_id`, `text`, `label`, `fold` (`source` also `speech`, `source_name`): the benchmark sentences"],
-        ["`frames`", bench, "`id`, `article_id`, `text`, `labels` (every frame that applies), `fold`"],
+        ["`frames`", bench, "`id`, `article_id`, `text`, `label` (a list: every frame that applies), `fold`"],
         *([["`contrast` (test only)", len(inputs.contrast), "synthetic minimal edits of benchmark sentences, verified "
             "blind: `source_id`, `edit_type`, `target`, `original_text`, `text`, every label field, `edit_ratio`, "
             "`synthetic`; evaluation only"]] if inputs.contrast and built.text else []),

@@ -92,6 +92,16 @@ def multilabel_scores(task: str, y_true, y_pred) -> dict:
     }
 
 
+def percentile_intervals(samples: dict[str, np.ndarray]) -> dict[str, list[float] | None]:
+    """The CONFIDENCE percentile interval of each score's resamples (undefined resamples left out)."""
+    alpha = (1 - CONFIDENCE) / 2
+    out = {}
+    for name, values in samples.items():
+        values = values[~np.isnan(values)]
+        out[name] = [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))] if len(values) else None
+    return out
+
+
 def multilabel_bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES,
                          seed: int = BOOTSTRAP_SEED) -> dict:
     """Percentile intervals of micro-F1, macro-F1 (over each resample's present labels) and
@@ -107,12 +117,7 @@ def multilabel_bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_R
         present = tt.any(axis=1)
         macro = np.where(present.sum(axis=1) > 0, (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1), np.nan)
     samples = {"main": micro, "macro_f1": macro, "accuracy": (tt == pp).all(axis=2).mean(axis=1)}
-    alpha = (1 - CONFIDENCE) / 2
-    out = {}
-    for name, values in samples.items():
-        values = values[~np.isnan(values)]
-        out[name] = [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))] if len(values) else None
-    return out
+    return percentile_intervals(samples)
 
 
 def scores(task: str, y_true, y_pred) -> dict:
@@ -189,12 +194,7 @@ def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, s
     t, p = indices(task, y_true), indices(task, y_pred)
     draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
     samples = sample_scores(task, t[draws], p[draws])
-    alpha = (1 - CONFIDENCE) / 2
-    out = {}
-    for name, values in samples.items():
-        values = values[~np.isnan(values)]
-        out[name] = [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))] if len(values) else None
-    return out
+    return percentile_intervals(samples)
 
 
 def evaluate(task: str, y_true, y_pred) -> dict:

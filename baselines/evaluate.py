@@ -129,8 +129,11 @@ def gold_for(task: str, part: str, data_dir: Path = data.DATA_DIR) -> dict[str, 
 
 
 def check(task: str, path: Path, gold: dict[str, str], integers: bool = False,
-          other_parts: dict[str, set[str]] | None = None) -> dict[str, str]:
-    """Validated id -> label name; raise PredictionError listing every kind of problem."""
+          other_parts=None) -> dict[str, str]:
+    """Validated id -> label name; raise PredictionError listing every kind of problem.
+
+    `other_parts`, called only when some ids are unknown, gives the ids of the other splits, so the
+    error can say which split the predictions belong to."""
     rows = read_rows(path)
     seen: dict[str, int] = {}
     problems, duplicates, unknown_ids, unknown_labels = [], [], [], []
@@ -157,7 +160,7 @@ def check(task: str, path: Path, gold: dict[str, str], integers: bool = False,
         problems.append(f"duplicate ids: {_listing(duplicates)}")
     if unknown_ids:
         hint = ""
-        for part, ids in (other_parts or {}).items():
+        for part, ids in (other_parts() if other_parts else {}).items():
             if any(sid in ids for sid in (r["id"] for _, r in rows if isinstance(r["id"], str) and r["id"] not in gold)):
                 hint = f" (they belong to the {part} split: pass --split {part})"
                 break
@@ -180,7 +183,8 @@ def score_file(task: str, path: Path, part: str = "test", data_dir: Path = data.
     if task not in TASKS:
         raise PredictionError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
     gold = gold_for(task, part, data_dir)
-    others = {} if part == "cv" else {p: set(gold_for(task, p, data_dir)) for p in ("test", "validation", "train") if p != part}
+    others = None if part == "cv" else (
+        lambda: {p: set(gold_for(task, p, data_dir)) for p in ("test", "validation", "train") if p != part})
     predictions = check(task, path, gold, integers, others)
     ids = sorted(gold)
     from labeling.release import version as release

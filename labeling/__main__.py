@@ -158,23 +158,16 @@ def cmd_pass(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gold_by_id() -> dict[str, dict]:
-    import json
-
-    from .annotation import records
-
-    path = records.ANNOTATIONS_DIR / records.GOLD_FILE
-    return {r["id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
-
-
 def cmd_contrast_check(args: argparse.Namespace) -> int:
     from .annotation import contrast
 
+    from .annotation import gold
+
     rows, problems = contrast.read_jsonl_rows(args.file)
-    problems += contrast.check_candidates(rows, _gold_by_id())
+    problems += contrast.check_candidates(rows, gold.load_committed())
     contrast.raise_if(problems)
-    ratios = [contrast.edit_ratio(next(s["text"] for s in corpus.load_segments() if s["id"] == c.record["source_id"]),
-                                  c.record["text"]) for c in rows]
+    texts = {s["id"]: s["text"] for s in corpus.load_segments()}
+    ratios = [contrast.edit_ratio(texts[c.record["source_id"]], c.record["text"]) for c in rows]
     print(f"{shown(args.file)}: {len(rows)} edits OK (edit ratio max {max(ratios, default=0):.3f})")
     return 0
 
@@ -182,56 +175,37 @@ def cmd_contrast_check(args: argparse.Namespace) -> int:
 def cmd_contrast(args: argparse.Namespace) -> int:
     import json
 
-    from .annotation import contrast
+    from .annotation import contrast, gold
 
+    golds = gold.load_committed()
     if args.step in ("edit-packet", "supplement-packet"):
         out = contrast.CANDIDATES_DIR / f"{args.name}.jsonl"
         packet = contrast.CONTRAST_DIR / f"{args.name}.packet.md"
         if args.step == "edit-packet":
-            text = contrast.edit_packet(args.articles, _gold_by_id(), out)
+            text = contrast.edit_packet(args.articles, golds, out)
         else:
             existing = [c.record for c in contrast.load_candidates()[0]]
-            text = contrast.supplement_packet(args.articles, _gold_by_id(), existing, out)
+            text = contrast.supplement_packet(args.articles, golds, existing, out)
         write_atomic(packet, text)
         print(f"wrote {shown(packet)}")
         return 0
+    if args.step == "verify-finish":
+        manifest = contrast.finish_verification(args.name)
+        print(f"verification_{args.name}: finished {manifest['finished_utc']}")
+        return 0
     rows, problems = contrast.load_candidates()
-    problems += contrast.check_candidates(rows, _gold_by_id())
+    problems += contrast.check_candidates(rows, golds)
     contrast.raise_if(problems)
     candidates = [c.record for c in rows]
     if args.step == "verify-packet":
-        from .annotation import passes
-
-        given = contrast.vids_in_packets()  # each item goes to exactly one verification pass
-        items = [x for x in contrast.verification_items(candidates) if x["vid"] not in given]
-        if args.articles:  # `verify-packet NAME PART/PARTS`: one of several disjoint verifiers
-            part, parts = (int(x) for x in args.articles[0].split("/"))
-            items = items[part - 1::parts]
-        output = contrast.CONTRAST_DIR / f"verification_{args.name}.jsonl"
-        text = contrast.verify_packet(items, output)
-        write_atomic(contrast.CONTRAST_DIR / f"verification_{args.name}.packet.md", text)
-        manifest = {"instructions_sha256": passes.sha256(contrast.VERIFY_INSTRUCTIONS.read_bytes()),
-                    "codebook_sha256": passes.sha256(passes.CODEBOOK_FILE.read_bytes()),
-                    "packet_sha256": passes.sha256(text), "items": len(items), "started_utc": passes.utc_now(),
-                    "finished_utc": None, "output_sha256": None}
-        write_atomic(contrast.CONTRAST_DIR / f"verification_{args.name}.manifest.json", dumps_json(manifest))
-        print(f"wrote the packet of verification_{args.name} with {len(items)} sentences; give the verifier "
+        part = tuple(int(x) for x in args.articles[0].split("/")) if args.articles else None
+        count = contrast.begin_verification(args.name, candidates, part)
+        print(f"wrote the packet of verification_{args.name} with {count} sentences; give the verifier "
               "the packet and nothing else")
         return 0
-    if args.step == "verify-finish":
-        from .annotation import passes
-
-        path = contrast.CONTRAST_DIR / f"verification_{args.name}.manifest.json"
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        output = contrast.CONTRAST_DIR / f"verification_{args.name}.jsonl"
-        manifest.update(finished_utc=passes.utc_now(), output_sha256=passes.sha256(output.read_bytes()))
-        write_atomic(path, dumps_json(manifest))
-        print(f"{shown(path)}: finished {manifest['finished_utc']}")
-        return 0
-    verification = contrast.load_verification(strict=False)
-    kept, rejected = contrast.derive(candidates, verification, _gold_by_id())
-    write_atomic(contrast.ITEMS_FILE, contrast.items_text(kept))
-    write_atomic(contrast.REJECTED_FILE, contrast.items_text(rejected))
+    kept, rejected = contrast.derive(candidates, contrast.load_verification(strict=False), golds)
+    write_atomic(contrast.ITEMS_FILE, dumps_jsonl(kept))
+    write_atomic(contrast.REJECTED_FILE, dumps_jsonl(rejected))
     report = contrast.summary(kept, rejected)
     write_atomic(contrast.CONTRAST_DIR / "summary.json", dumps_json(report))
     print(json.dumps(report, indent=1))

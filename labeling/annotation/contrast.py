@@ -3,8 +3,8 @@ kept only when a blind verification pass gives the intended labels.
 
 Files in `labeling/contrast/`:
 - `candidates/*.jsonl`: every edit as written, with its intended labels (never trained on);
-- `verification.jsonl`: the blind pass over the edited texts alone (no originals, no intended
-  labels, no edit types), with its packet and manifest beside it;
+- `verification_<name>.jsonl`: blind passes, each over a disjoint share of the edited texts alone
+  (no originals, no intended labels, no edit types), with its packet and manifest beside it;
 - `items.jsonl` (derived by `python -m labeling contrast`): the verified items, and
   `rejected.jsonl`: the rest, with the fields on which verification disagreed.
 """
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import Problem, ValidationError
-from ..core.io import dumps_jsonl, jsonl_objects
-from ..core.paths import LABELING_DIR
+from ..core.io import dumps_json, jsonl_objects, write_atomic
+from ..core.paths import LABELING_DIR, ROOT
 from ..corpus.seeds import load_segments
 from . import leaks, schema
+from .passes import CODEBOOK_FILE, sha256, utc_now
 from .records import check_values
 
 CONTRAST_DIR = LABELING_DIR / "contrast"
@@ -84,6 +85,19 @@ class Candidate:
     record: dict
 
 
+def text_issues(original: str, text: str, corpus_texts: set[str]) -> list[str]:
+    """What makes an edited text unusable: no change, too large a change, or a corpus sentence."""
+    issues = []
+    ratio = edit_ratio(original, text)
+    if text == original:
+        issues.append("text equals the original")
+    elif ratio > MAX_EDIT_RATIO:
+        issues.append(f"edit ratio {ratio:.3f} exceeds {MAX_EDIT_RATIO} (token edit distance over the original's length)")
+    if text in corpus_texts:
+        issues.append("text equals a corpus sentence")
+    return issues
+
+
 def check_candidates(rows: list[Candidate], gold: dict[str, dict]) -> list[Problem]:
     """Every problem of the candidate edits: source, type, target, labels, ratio, copies, duplicates."""
     segments = load_segments()
@@ -121,13 +135,8 @@ def check_candidates(rows: list[Candidate], gold: dict[str, dict]) -> list[Probl
         if not isinstance(r["text"], str) or not r["text"].strip():
             bad("text is empty")
             continue
-        ratio = edit_ratio(source["text"], r["text"])
-        if r["text"] == source["text"]:
-            bad("text equals the original")
-        elif ratio > MAX_EDIT_RATIO:
-            bad(f"edit ratio {ratio:.3f} exceeds {MAX_EDIT_RATIO} (token edit distance over the original's length)")
-        if r["text"] in corpus_texts:
-            bad("text equals a corpus sentence")
+        for issue in text_issues(source["text"], r["text"], corpus_texts):
+            bad(issue)
         copied = {sid for gram in leaks.ngrams(r["text"]) for sid in grams.get(gram, ()) if sid != source["id"]}
         if copied:
             bad(f"text shares 8 consecutive words with another corpus sentence ({sorted(copied)[0]})")
@@ -242,10 +251,6 @@ def summary(kept: list[dict], rejected: list[dict]) -> dict:
     }
 
 
-def items_text(items: list[dict]) -> str:
-    return dumps_jsonl(items)
-
-
 def validate_items(path: Path | None = None) -> list[Problem]:
     """Checks of the committed contrast items: source exists, ratio recomputed and in bound, labels
     valid, no duplicate text, no text equal to a corpus sentence, synthetic set."""
@@ -270,10 +275,8 @@ def validate_items(path: Path | None = None) -> list[Problem]:
         ratio = edit_ratio(source["text"], str(r.get("text")))
         if r.get("edit_ratio") != ratio:
             bad(f"edit_ratio {r.get('edit_ratio')} differs from the recomputed {ratio}")
-        if ratio > MAX_EDIT_RATIO:
-            bad(f"edit ratio {ratio:.3f} exceeds {MAX_EDIT_RATIO}")
-        if r.get("text") in corpus_texts:
-            bad("text equals a corpus sentence")
+        for issue in text_issues(source["text"], str(r.get("text")), corpus_texts):
+            bad(issue)
         if r.get("text") in seen:
             bad(f"duplicate text (first on line {seen[r.get('text')]})")
         seen.setdefault(r.get("text"), c.line)
@@ -295,10 +298,6 @@ VERIFY_INSTRUCTIONS = CONTRAST_DIR / "verify_instructions.md"
 
 def edit_packet(article_ids: list[str], gold: dict[str, dict], output: Path) -> str:
     """What an editor is given: instructions, codebook, and the articles' benchmark sentences with gold labels."""
-    from .passes import CODEBOOK_FILE
-
-    from ..core.paths import ROOT
-
     lines = []
     for aid in article_ids:
         segs = [s for s in load_segments() if s["article_id"] == aid]
@@ -330,8 +329,6 @@ def supplement_packet(article_ids: list[str], gold: dict[str, dict], existing: l
 
 def verify_packet(items: list[dict], output: Path) -> str:
     """What the blind verifier is given: instructions, codebook, and the edited sentences alone."""
-    from .passes import CODEBOOK_FILE
-
     body = "\n".join(f"[{x['vid']}] {x['text']}" for x in items)
     return (VERIFY_INSTRUCTIONS.read_text(encoding="utf-8") + "\n---\n\n# The codebook\n\n"
             + CODEBOOK_FILE.read_text(encoding="utf-8") + "\n---\n\n# The sentences\n\n" + body
@@ -349,6 +346,36 @@ def vids_in_packets() -> set[str]:
 def verification_files() -> list[Path]:
     """Every verification pass file (`verification_<name>.jsonl`), each over a disjoint set of items."""
     return sorted(CONTRAST_DIR.glob("verification_*.jsonl"))
+
+
+def verification_manifest(name: str) -> Path:
+    return CONTRAST_DIR / f"verification_{name}.manifest.json"
+
+
+def begin_verification(name: str, candidates: list[dict], part: tuple[int, int] | None = None) -> int:
+    """Write the packet of a new blind verification pass over the items no earlier pass was given
+    (with `part` = (k, n), the k-th of n disjoint shares) and its manifest; return the item count."""
+    given = vids_in_packets()
+    items = [x for x in verification_items(candidates) if x["vid"] not in given]
+    if part:
+        items = items[part[0] - 1::part[1]]
+    text = verify_packet(items, CONTRAST_DIR / f"verification_{name}.jsonl")
+    write_atomic(CONTRAST_DIR / f"verification_{name}.packet.md", text)
+    manifest = {"instructions_sha256": sha256(VERIFY_INSTRUCTIONS.read_bytes()),
+                "codebook_sha256": sha256(CODEBOOK_FILE.read_bytes()), "packet_sha256": sha256(text),
+                "items": len(items), "started_utc": utc_now(), "finished_utc": None, "output_sha256": None}
+    write_atomic(verification_manifest(name), dumps_json(manifest))
+    return len(items)
+
+
+def finish_verification(name: str) -> dict:
+    """Stamp a verification pass's finish time and the SHA-256 of its file as handed in."""
+    path = verification_manifest(name)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    output = CONTRAST_DIR / f"verification_{name}.jsonl"
+    manifest.update(finished_utc=utc_now(), output_sha256=sha256(output.read_bytes()))
+    write_atomic(path, dumps_json(manifest))
+    return manifest
 
 
 def load_verification(paths: list[Path] | None = None, strict: bool = True) -> dict[str, dict]:

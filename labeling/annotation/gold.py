@@ -153,6 +153,15 @@ def gold_text(gold: list[dict]) -> str:
     return dumps_jsonl(gold)
 
 
+def load_committed(directory: Path | None = None) -> dict[str, dict]:
+    """The committed gold.jsonl by segment id (as `labeling gold` wrote it)."""
+    directory = ANNOTATIONS_DIR if directory is None else Path(directory)
+    records, problems = jsonl_objects(directory / GOLD_FILE)
+    if problems:
+        raise ValidationError(problems)
+    return {r["id"]: r for _, r in records}
+
+
 def check_current(directory: Path | None = None) -> list[dict]:
     """The derived gold, raising ValidationError when the committed gold.jsonl differs from it."""
     directory = ANNOTATIONS_DIR if directory is None else Path(directory)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import Problem, ValidationError
@@ -24,17 +23,6 @@ ADJUDICATION_FILE = "adjudication.jsonl"
 PASS_KEYS = ("id", *schema.ANNOTATION_FIELDS)
 _JSON_TYPES = {type(None): "null", list: "an array", str: "a string", int: "a number", float: "a number",
                bool: "a boolean", dict: "an object"}
-
-
-@dataclass(frozen=True)
-class Label:
-    """One segment's labels from one pass (or the gold): every annotation field."""
-
-    id: str
-    values: dict
-
-    def __getitem__(self, field: str):
-        return self.values[field]
 
 
 def _natural(name: str) -> tuple:

@@ -17,7 +17,7 @@ MAX_MESSAGE = 500
 
 
 def _short(message: str) -> str:
-    message = " ".join(str(message).split("\n")[:1]) if "\n" in str(message) else str(message)
+    message = str(message).split("\n", 1)[0]
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + f"… ({len(message)} characters)"
 
 

@@ -307,17 +307,11 @@ def parse_json(text: str, where: str):
 
 
 def read_jsonl(path: Path, what: str = "JSON Lines file") -> list[dict]:
-    """Every object of a JSON Lines file; a bad line is an InputError naming file and line."""
-    text = read_text(path, what)
-    out = []
-    for n, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        obj = parse_json(line, f"{shown(path)}:{n}")
-        if not isinstance(obj, dict):
-            raise InputError(f"{shown(path)}:{n}: expected a JSON object")
-        out.append(obj)
-    return out
+    """Every object of a JSON Lines file; the first bad line is an InputError naming file and line."""
+    objects, problems = _objects(Path(path), read_text(path, what))
+    if problems:
+        raise InputError(str(problems[0]))
+    return [obj for _, obj in objects]
 
 
 def jsonl_objects(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
@@ -325,17 +319,21 @@ def jsonl_objects(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
     is not a JSON object (or for the file, when it cannot be read): collect, never stop at the first."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(path, 0, f"cannot read ({exc})")]
+        text = read_text(path)
+    except InputError as exc:
+        return [], [Problem(path, 0, str(exc).split(": ", 1)[-1])]
+    return _objects(path, text)
+
+
+def _objects(path: Path, text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
     rows, problems = [], []
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):
-            problems.append(Problem(path, n, "invalid JSON"))
+            obj = parse_json(line, "")
+        except InputError as exc:
+            problems.append(Problem(path, n, str(exc).lstrip(": ")))
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(path, n, "expected a JSON object"))

@@ -242,8 +242,8 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     if args.template:
         check_output_file(args.template)
         write_atomic(args.template, gold.template(cases))
-        print(f"wrote a template to {shown(args.template)}: fill label and rationale, drop the _ keys, "
-              f"and append the lines to {records.ADJUDICATION_FILE}")
+        print(f"wrote a template to {shown(args.template)}: fill in label and rationale, append the lines to "
+              f"{shown(records.ANNOTATIONS_DIR / records.ADJUDICATION_FILE)}, then run `python -m labeling gold`")
     return 0
 
 

@@ -97,11 +97,19 @@ def exact_match(values: dict[str, list[str]]) -> dict:
     }
 
 
-def compute(passes: dict[str, dict[str, dict]] | None = None) -> dict:
-    """Agreement of every pass on every field, on the segments all passes labelled."""
-    passes = load_passes() if passes is None else passes
-    names = list(passes)
-    ids = sorted(set.intersection(*(set(p) for p in passes.values())))
+def groups(passes: dict[str, dict[str, dict]]) -> list[tuple[list[str], list[str]]]:
+    """(pass names, segment ids) for each set of two or more passes that labelled the same
+    segments; the largest group first (then more passes, then names)."""
+    by_set: dict[tuple[str, ...], list[str]] = {}
+    for sid in sorted({i for records in passes.values() for i in records}):
+        names = tuple(n for n in passes if sid in passes[n])
+        if len(names) >= 2:
+            by_set.setdefault(names, []).append(sid)
+    ordered = sorted(by_set.items(), key=lambda kv: (-len(kv[1]), -len(kv[0]), kv[0]))
+    return [(list(names), ids) for names, ids in ordered]
+
+
+def _report(passes: dict[str, dict[str, dict]], names: list[str], ids: list[str]) -> dict:
     column = lambda field: {n: [passes[n][i][field] for i in ids] for n in names}  # noqa: E731
     return {
         "annotators": names,
@@ -113,9 +121,24 @@ def compute(passes: dict[str, dict[str, dict]] | None = None) -> dict:
     }
 
 
+def compute(passes: dict[str, dict[str, dict]] | None = None) -> dict:
+    """Agreement of the passes on every field, per group of passes that labelled the same segments:
+    the largest group at the top level, any others under `other_groups`."""
+    passes = load_passes() if passes is None else passes
+    found = groups(passes)
+    if not found:
+        return {"annotators": list(passes), "segments": 0, "before_adjudication": True}
+    report = _report(passes, *found[0])
+    if len(found) > 1:
+        report["other_groups"] = [_report(passes, names, ids) for names, ids in found[1:]]
+    return report
+
+
 def markdown(report: dict) -> str:
     """The agreement figures as Markdown, for the README and the dataset card."""
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+    if not report["segments"]:
+        return "No segment has been labelled by two passes yet."
     pairs = list(next(iter(report["fields"].values()))["pairwise"])
     short = [p.replace("annotator_", "") .replace("~", "–") for p in pairs]
     header = ["field", "all passes agree", *[f"Cohen's κ {s}" for s in short], "Fleiss' κ", "Krippendorff's α"]
@@ -130,6 +153,7 @@ def markdown(report: dict) -> str:
         f"identical sets in all passes {fmt(fr['all_agree'])} (mean set size {fmt(fr['mean_set_size'])}). "
         f"`source_name`: identical in all passes {fmt(sn['all_agree'])}, and {fmt(sn['all_agree_with_a_named_source'])} "
         f"on the {sn['n_with_a_named_source']} segments where some pass names a source."
+        + "".join(f"\n\n{markdown(group)}" for group in report.get("other_groups", []))
     )
 
 

@@ -4,9 +4,11 @@
   give (`majority`); where every pass differs, the adjudicator's decision (`adjudicated`).
 - `frames` holds every frame at least two passes list (`majority`); the gold primary frame is
   added when no majority listed it (`majority+primary`).
+- A segment fewer than two passes have labelled is pending: it has no gold yet.
 - Where the field-wise result breaks a whose-view rule (e.g. speech `author` with a named
   source), the whose-view fields of that segment are decided by the adjudicator.
-An adjudication is one line of `adjudication.jsonl`: id, field, label, rationale. Decisions
+An adjudication is one line of `adjudication.jsonl`: id, field, label, rationale (keys starting
+with `_`, as in the template `python -m labeling adjudicate --template` writes, are ignored). Decisions
 that no case needs are refused, so the file never carries stale rulings.
 """
 
@@ -25,6 +27,8 @@ from . import schema
 from .records import ADJUDICATION_FILE, GOLD_FILE, check_values, load_passes, whose_view_issues
 
 WHOSE_VIEW = ("speech", "source_type", "source_name")
+MIN_PASSES = 2
+"""Passes a segment needs before it has gold."""
 SCALAR_FIELDS = (*schema.FIELDS, "source_name")
 
 
@@ -55,7 +59,7 @@ def open_cases(passes: dict[str, dict[str, dict]], segments: list[dict]) -> list
     for s in segments:
         sid = s["id"]
         votes = {name: records[sid] for name, records in passes.items() if sid in records}
-        if len(votes) < 2:
+        if len(votes) < MIN_PASSES:
             continue
         provisional = {}
         for field in SCALAR_FIELDS:
@@ -78,8 +82,13 @@ def read_adjudications(path: Path) -> tuple[dict[tuple[str, str], dict], list[Pr
         return out, []
     objects, problems = jsonl_objects(path)
     for n, obj in objects:
+        obj = {k: v for k, v in obj.items() if not k.startswith("_")}
         if set(obj) != {"id", "field", "label", "rationale"}:
-            problems.append(Problem(path, n, "expected an object with exactly id, field, label, rationale"))
+            problems.append(Problem(path, n, "expected an object with exactly id, field, label, rationale "
+                                             "(keys starting with _ are ignored)"))
+            continue
+        if obj["label"] is None:
+            problems.append(Problem(path, n, f"fill in label (and rationale) for {obj['id']!r} {obj['field']}"))
             continue
         if not isinstance(obj["rationale"], str) or len(obj["rationale"].strip()) < 10:
             problems.append(Problem(path, n, "rationale must say, in a sentence, which codebook rule decides"))
@@ -104,7 +113,9 @@ def derive(passes: dict[str, dict[str, dict]], segments: list[dict],
     gold = []
     for s in segments:
         sid = s["id"]
-        votes = [records[sid] for records in passes.values()]
+        votes = [records[sid] for records in passes.values() if sid in records]
+        if len(votes) < MIN_PASSES:
+            continue
         values, rules = {}, {}
         for field in SCALAR_FIELDS:
             decision = adjudications.get((sid, field))

@@ -21,6 +21,9 @@ PASS_NAME = re.compile(r"annotator_[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 GOLD_FILE = "gold.jsonl"
 ADJUDICATION_FILE = "adjudication.jsonl"
 PASS_KEYS = ("id", *schema.ANNOTATION_FIELDS)
+OPTIONAL_KEYS = ("from_prediction",)
+"""`from_prediction`: the fields whose label the annotator accepted unchanged from a model's
+pre-annotation (recorded by the Label Studio import; absent when no prediction was shown)."""
 _JSON_TYPES = {type(None): "null", list: "an array", str: "a string", int: "a number", float: "a number",
                bool: "a boolean", dict: "an object"}
 
@@ -87,11 +90,11 @@ def check_values(values: dict) -> list[str]:
 def check_pass_text(path: Path, content: str, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
     """Check the decoded content of one pass file; return its valid records by id and every problem.
 
-    A segment with no line at all is reported as missing (line 0)."""
+    A pass may cover any subset of the segments: a segment it has no line for is pending, not an
+    error (`python -m labeling status` lists what is pending)."""
     problems: list[Problem] = []
     records: dict[str, dict] = {}
     first_line: dict[str, int] = {}
-    seen: set[str] = set()
 
     def bad(line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
@@ -118,7 +121,7 @@ def check_pass_text(path: Path, content: str, segments: dict[str, dict]) -> tupl
             bad(n, f"expected a JSON object, got {_type_name(record)}")
             continue
         missing = [k for k in PASS_KEYS if k not in record]
-        extra = sorted(set(record) - set(PASS_KEYS))
+        extra = sorted(set(record) - set(PASS_KEYS) - set(OPTIONAL_KEYS))
         if missing:
             bad(n, f"missing field(s): {', '.join(missing)}")
         if extra:
@@ -129,7 +132,6 @@ def check_pass_text(path: Path, content: str, segments: dict[str, dict]) -> tupl
         if not isinstance(sid, str):
             bad(n, f"id must be a string, got {_type_name(sid)}")
             continue
-        seen.add(sid)
         ok = True
         if sid in first_line:
             bad(n, f"duplicate id {sid[:80]!r} (first on line {first_line[sid]})")
@@ -139,14 +141,28 @@ def check_pass_text(path: Path, content: str, segments: dict[str, dict]) -> tupl
             ok = False
         else:
             first_line[sid] = n
-        for issue in check_values(record):
+        issues = check_values(record) + from_prediction_issues(record)
+        for issue in issues:
             bad(n, issue)
             ok = False
         if ok:
-            records[sid] = {k: record[k] for k in PASS_KEYS}
-    problems += [Problem(path, 0, f"missing segment {sid!r}: every segment needs one line")
-                 for sid in segments if sid not in seen]
+            records[sid] = {k: record[k] for k in (*PASS_KEYS, *OPTIONAL_KEYS) if k in record}
     return records, problems
+
+
+def from_prediction_issues(record: dict) -> list[str]:
+    """Problems of the optional `from_prediction` list: annotation field names, each once."""
+    if "from_prediction" not in record:
+        return []
+    value = record["from_prediction"]
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        return [f"from_prediction must be a list of field names, got {_type_name(value)}"]
+    unknown = [f for f in value if f not in schema.ANNOTATION_FIELDS]
+    if unknown:
+        return [f"from_prediction names unknown field(s) {', '.join(repr(f[:40]) for f in unknown)}"]
+    if len(set(value)) != len(value):
+        return ["from_prediction lists a field twice"]
+    return []
 
 
 def read_pass(path: Path, segments: dict[str, dict]) -> tuple[dict[str, dict], list[Problem]]:
@@ -164,10 +180,9 @@ def read_pass(path: Path, segments: dict[str, dict]) -> tuple[dict[str, dict], l
     return check_pass_text(path, content, segments)
 
 
-def load_passes(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE,
-                complete: bool = True) -> dict[str, dict[str, dict]]:
-    """Every pass, validated: annotator -> segment id -> record. Raises ValidationError listing all
-    problems; with `complete`, every segment must be labelled by every pass."""
+def load_passes(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE) -> dict[str, dict[str, dict]]:
+    """Every pass, validated: annotator -> segment id -> record (the segments it has labelled).
+    Raises ValidationError listing all problems."""
     directory = ANNOTATIONS_DIR if directory is None else Path(directory)
     segments = {s["id"]: s for s in load_segments(segments_file)}
     files = pass_files(directory)
@@ -177,7 +192,7 @@ def load_passes(directory: Path | None = None, segments_file: Path = SEGMENTS_FI
     loaded = {}
     for name, path in files.items():
         records, found = read_pass(path, segments)
-        problems += [p for p in found if complete or not p.message.startswith("missing segment")]
+        problems += found
         loaded[name] = records
     if problems:
         raise ValidationError(problems)

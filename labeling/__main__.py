@@ -74,6 +74,28 @@ def cmd_segments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from .corpus.add import add
+
+    for added in add(args.files, args.id, args.metadata):
+        print(f"added {added.article_id}: {shown(corpus.SEEDS_DIR / (added.article_id + '.txt'))}, "
+              f"{added.segments} segments ({added.first_id} … {added.last_id}), pending annotation")
+    print("next: `python -m labeling labelstudio-export` to annotate them; `python -m labeling status` shows progress")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .annotation import status
+    from .core.tables import markdown_table
+
+    statuses = status.compute()
+    print(markdown_table(*status.table(statuses)))
+    complete = [s.article_id for s in statuses if s.state == "complete"]
+    print(f"\n{len(complete)} of {len(statuses)} articles have complete gold and are published by `build`; "
+          f"{sum(s.segments - s.gold for s in statuses)} segments are pending")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .devtools import compare
 
@@ -113,7 +135,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for name, path in records.pass_files().items():
         print(f"{shown(path)}: {len(passes[name])} records OK")
     derived = gold.check_current()
-    print(f"{shown(records.ANNOTATIONS_DIR / records.GOLD_FILE)}: {len(derived)} records, current")
+    pending = len(corpus.load_segments()) - len(derived)
+    print(f"{shown(records.ANNOTATIONS_DIR / records.GOLD_FILE)}: {len(derived)} records, current"
+          + (f"; {pending} segments pending (`python -m labeling status`)" if pending else ""))
     from .annotation import contrast
 
     if contrast.ITEMS_FILE.exists():
@@ -218,13 +242,15 @@ def cmd_gold(args: argparse.Namespace) -> int:
     derived = gold.compute()
     path = records.ANNOTATIONS_DIR / records.GOLD_FILE
     write_atomic(path, gold.gold_text(derived))
+    pending = len(corpus.load_segments()) - len(derived)
     rules: dict[str, int] = {}
     for record in derived:
         for rule in record["rules"].values():
             kind = "adjudicated" if rule == "adjudicated" else "majority"
             rules[kind] = rules.get(kind, 0) + 1
     print(f"wrote {len(derived)} gold records to {shown(path)} "
-          f"({', '.join(f'{n} labels by {k}' for k, n in sorted(rules.items()))})")
+          f"({', '.join(f'{n} labels by {k}' for k, n in sorted(rules.items()))})"
+          + (f"; {pending} segments pending (`python -m labeling status`)" if pending else ""))
     return 0
 
 
@@ -304,8 +330,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"{shown(args.out)}/ is up to date")
         return 0
     target = args.text_free or args.out
-    build.build(target, text=args.text_free is None, force=args.force)
-    print(f"built {shown(target)}")
+    built = build.build(target, text=args.text_free is None, force=args.force)
+    published = {r["article_id"] for rows in built.tables["sentences"].values() for r in rows}
+    print(f"built {shown(target)}: {len(published)} articles")
+    for article, why in built.left_out.items():
+        print(f"left out {article}: {why} (pending; `python -m labeling status`)")
     return 0
 
 
@@ -380,6 +409,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", type=Path)
     p.add_argument("--num-proc", type=positive_int, default=None, help="worker processes (default: one)")
     p.set_defaults(func=cmd_segment_corpus)
+
+    p = sub.add_parser(
+        "add",
+        help="add articles to the corpus: copy them into seeds/, record metadata, extend the segments",
+        description="Copy each FILE byte for byte into seeds/ID.txt (ID: --id, else the file name's stem), add "
+        "its metadata to seeds/metadata.json and append its segments to labeling/segments.jsonl; no existing "
+        "segment id changes. Refused, with nothing changed: an unsafe or existing id, a file that is not UTF-8 "
+        "text or is empty, and bytes already in the corpus under another id (same SHA-256).",
+    )
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="UTF-8 text, one paragraph per line")
+    p.add_argument("--id", help="article id (letters, digits, _ . -); one FILE only")
+    p.add_argument("--metadata", type=Path, help="JSON object with any of title, outlet, published (YYYY-MM-DD), "
+                   "url, license, evidence, language, notes; one FILE only")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser(
+        "status",
+        help="per article and pass: what is labelled, adjudicated, in gold, and pending",
+        description="Print one row per article: segments, segments each pass has labelled, segments with gold, "
+        "adjudicated and awaiting a decision, labels accepted from model predictions, and the state "
+        "(complete articles are published by `build`; the others are pending, not errors).",
+    )
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
         "segments",

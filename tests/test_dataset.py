@@ -673,20 +673,46 @@ def test_choose_needs_three_articles(n):
         splits.choose(random_labels(0, n))
 
 
-def test_hash_fallback_for_many_articles_gives_all_three_splits():
-    n = splits.EXHAUSTIVE_MAX + 30
+@pytest.mark.parametrize("n", [splits.EXHAUSTIVE_MAX + 1, 40, 400])
+def test_stratified_assignment_for_many_articles(n):
     labels = random_labels(1, n)
     chosen = splits.choose(labels)
-    assert chosen == {a: splits.by_hash(a) for a in labels["stance"]}
-    assert set(chosen.values()) == set(splits.SPLITS)
-    assert chosen == splits.choose(random_labels(2, n))  # depends on the ids only
+    assert set(chosen) == set(labels["stance"])
+    n_train, n_val, n_test = splits._sizes(n)
+    assert Counter(chosen.values()) == {"train": n_train, "validation": n_val, "test": n_test}
+    shuffled = {task: dict(reversed(list(by.items()))) for task, by in reversed(list(labels.items()))}
+    assert splits.choose(shuffled) == chosen
+    # Balance: far better than the average random assignment with the same split sizes.
+    rng = np.random.default_rng(0)
+    pattern = list(chosen.values())
+    articles = list(chosen)
+    random_scores = [splits.score(dict(zip(articles, rng.permutation(pattern))), labels) for _ in range(20)]
+    assert splits.score(chosen, labels) < 0.5 * float(np.mean(random_scores))
+
+
+def test_stratified_is_close_to_the_exhaustive_optimum_where_both_run():
+    labels = random_labels(3, splits.EXHAUSTIVE_MAX)
+    exact = splits.choose(labels)
+    n_train, n_val, n_test = splits._sizes(splits.EXHAUSTIVE_MAX)
+    greedy = splits.stratified(labels, {"train": n_train, "validation": n_val, "test": n_test})
+    assert Counter(greedy.values()) == Counter(exact.values())
+    assert splits.score(exact, labels) <= splits.score(greedy, labels) <= splits.score(exact, labels) + 0.3
 
 
 def test_folds_hold_out_one_article_each():
     ids = ["c", "a", "b", "d"]
-    folds = splits.folds(ids)
+    folds = splits.folds({"stance": {a: ["x"] for a in ids}})
     assert sorted(folds.values()) == list(range(len(ids)))
     assert [a for a, _ in sorted(folds.items(), key=lambda kv: kv[1])] == sorted(ids)
+
+
+def test_many_articles_get_k_stratified_folds():
+    n = splits.LOAO_MAX + 33
+    labels = random_labels(4, n)
+    folds = splits.folds(labels)
+    sizes = Counter(folds.values())
+    assert sorted(sizes) == list(range(splits.K_FOLDS)) and max(sizes.values()) - min(sizes.values()) <= 1
+    assert folds == splits.folds(labels)
 
 
 # -- text-free release and rehydration -------------------------------------------------------

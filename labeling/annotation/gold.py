@@ -4,7 +4,8 @@
   give (`majority`); where every pass differs, the adjudicator's decision (`adjudicated`).
 - `frames` holds every frame at least two passes list (`majority`); the gold primary frame is
   added when no majority listed it (`majority+primary`).
-- A segment fewer than two passes have labelled is pending: it has no gold yet.
+- A segment fewer than two passes have labelled, or with a case the adjudicator has not decided,
+  is pending: it has no gold yet (`python -m labeling status` lists them).
 - Where the field-wise result breaks a whose-view rule (e.g. speech `author` with a named
   source), the whose-view fields of that segment are decided by the adjudicator.
 An adjudication is one line of `adjudication.jsonl`: id, field, label, rationale (keys starting
@@ -101,20 +102,25 @@ def read_adjudications(path: Path) -> tuple[dict[tuple[str, str], dict], list[Pr
     return out, problems
 
 
+def undecided(cases: list[Case], adjudications: dict[tuple[str, str], dict]) -> set[str]:
+    """Segments with an open case the adjudicator has not decided yet (they have no gold)."""
+    return {c.id for c in cases if (c.id, c.field) not in adjudications}
+
+
 def derive(passes: dict[str, dict[str, dict]], segments: list[dict],
            adjudications: dict[tuple[str, str], dict], adjudication_path: Path) -> list[dict]:
-    """Gold records (labels plus `rules`: field -> how it was decided); raises on open cases."""
+    """Gold records (labels plus `rules`: field -> how it was decided) of every segment that has
+    enough passes and no undecided case; raises on stale or invalid decisions."""
     cases = open_cases(passes, segments)
     needed = {(c.id, c.field) for c in cases}
     problems = [Problem(adjudication_path, d["line"], f"no open case for {key[0]!r} {key[1]}: the passes decide it")
                 for key, d in adjudications.items() if key not in needed]
-    problems += [Problem(adjudication_path, 0, f"undecided: {c.id} {c.field} ({c.why}); "
-                         "run `python -m labeling adjudicate`") for c in cases if (c.id, c.field) not in adjudications]
+    waiting = undecided(cases, adjudications)
     gold = []
     for s in segments:
         sid = s["id"]
         votes = [records[sid] for records in passes.values() if sid in records]
-        if len(votes) < MIN_PASSES:
+        if len(votes) < MIN_PASSES or sid in waiting:
             continue
         values, rules = {}, {}
         for field in SCALAR_FIELDS:

@@ -235,6 +235,10 @@ def write_folder(target: Path, fill, *, replace: bool) -> object:
                 shutil.rmtree(tmp, ignore_errors=True)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            source = Path(exc.filename) if exc.filename else None
+            if source is not None and tmp not in source.parents and source != tmp:
+                raise InputError(f"{shown(source)}: cannot read ({exc.strerror or exc}); nothing written to "
+                                 f"{shown(target)}") from None
             raise InputError(f"{shown(target)}: cannot write ({exc.strerror or exc})") from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -17,7 +17,9 @@ from .segment import read_article, segment_text
 ARTICLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """Safe characters for an article id, which becomes part of file names."""
 
-METADATA_FIELDS = ("id", "title", "outlet", "published", "evidence", "language", "notes")
+METADATA_FIELDS = ("id", "title", "outlet", "published", "url", "license", "evidence", "language", "notes")
+"""`published` is an ISO date (or empty), `url` the source address, `license` the terms of the text; empty
+where the article does not show them."""
 SEGMENT_FIELDS = ("id", "article_id", "index", "paragraph", "sentence", "start", "end", "sha256", "text")
 
 

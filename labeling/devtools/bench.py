@@ -26,7 +26,7 @@ from ..core.tables import markdown_table
 from ..corpus import seeds as corpus
 from ..release import splits
 from ..release.build import write_dataset
-from ..release.dataset import BuildInputs, gather
+from ..release.dataset import SPLIT_TASKS, BuildInputs, gather, task_values
 from . import compare
 
 SCALES = (4, 40, 400, 4000)
@@ -97,12 +97,14 @@ def synthetic_inputs(n_articles: int, agreement: dict) -> tuple[BuildInputs, flo
         g = gold[n % len(gold)]
         labels[s["id"]] = {"id": s["id"], **{f: g[f] for f in schema.ANNOTATION_FIELDS}}
         golds[s["id"]] = {**labels[s["id"]], "rules": g["rules"]}
+    split_labels = {task: {a: [] for a in articles} for task in SPLIT_TASKS}
+    for s in segments:
+        for task in SPLIT_TASKS:
+            split_labels[task][s["article_id"]] += task_values(task, golds[s["id"]])
     inputs = BuildInputs(
         articles=articles, metadata=meta, segments=segments,
         passes={"annotator_1": labels, "annotator_2": labels, "annotator_3": labels}, gold=golds, adjudications={},
-        split_of={a: splits.by_hash(a) if n_articles > splits.EXHAUSTIVE_MAX else
-                  ("train", "train", "validation", "test")[i % 4] for i, a in enumerate(sorted(articles))},
-        fold_of=splits.folds(list(articles)), agreement=agreement,
+        split_of=splits.choose(split_labels), fold_of=splits.folds(split_labels), agreement=agreement,
     )
     return inputs, seg_time
 

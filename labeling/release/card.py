@@ -201,6 +201,11 @@ def render(built: BuiltDataset, inputs: BuildInputs, repo_id: str = version.DEFA
             [[f"`{k}`", v["kept"], v["rejected"], "n/a" if v["rejection_rate"] is None else f"{v['rejection_rate']:.1%}"]
              for k, v in inputs.contrast_summary.get("by_edit_type", {}).items()]) if inputs.contrast else "",
         split_table=markdown_table(["split", "articles", "sentences (all types)", "benchmark sentences"], split_rows),
+        split_method=splits.method(len(inputs.articles)),
+        fold_text=("The `fold` column holds one article per fold (leave-one-article-out)."
+                   if len(inputs.articles) <= splits.LOAO_MAX else
+                   f"The `fold` column assigns the articles to {splits.K_FOLDS} article-disjoint folds by the same "
+                   "stratified procedure (leave-one-article-out is too costly at this size)."),
         shared=sum(stats[SENTENCE_TASK][sp]["texts_shared_with_other_splits"] for sp in splits.SPLITS),
         label_counts=label_count_tables(stats),
         agreement=agreement.markdown(inputs.agreement),

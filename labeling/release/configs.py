@@ -71,7 +71,7 @@ def features(config: str, text: bool = True) -> datasets.Features:
     elif config == "articles":
         cols = {
             "article_id": string, "title": string, "outlet": string, "published": string,
-            "evidence": string, "language": string, "notes": string, "text": string,
+            "url": string, "license": string, "evidence": string, "language": string, "notes": string, "text": string,
             "sha256": string, "num_segments": int32, "split": string, "fold": int32,
         }
     elif config == "annotations":

@@ -12,7 +12,7 @@ from ..core import docblocks
 from ..core.errors import InputError, ValidationError
 from ..core.io import dumps_json, parse_json, read_jsonl, read_text
 from ..core.paths import ANNOTATIONS_DIR, CODEBOOK_DIR, shown
-from ..corpus.seeds import article_hash, load_articles, load_metadata, load_segments
+from ..corpus.seeds import METADATA_FIELDS, article_hash, load_articles, load_metadata, load_segments
 from . import splits, version
 from .configs import CONFIGS, POOL_SPLIT, SINGLE_SPLIT, TEXT_ONLY_CONFIGS, features
 from .tasks import REGISTRY, TASKS
@@ -36,6 +36,8 @@ class BuildInputs:
     manifests: dict[str, dict] = field(default_factory=dict)
     contrast: list[dict] = field(default_factory=list)
     contrast_summary: dict = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Articles not published because their gold is incomplete, with why."""
 
     @property
     def annotators(self) -> list[str]:
@@ -50,6 +52,8 @@ class BuiltDataset:
     stats: dict
     text: bool = True
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Articles not published (gold incomplete), with why."""
 
 
 def check_agreement(passes: dict) -> dict:
@@ -68,25 +72,43 @@ def check_agreement(passes: dict) -> dict:
     return report
 
 
+def published_articles(segments: list[dict], gold_records: dict[str, dict]) -> tuple[list[str], dict[str, str]]:
+    """Articles whose every segment has gold (published), and the others with why they wait."""
+    total: Counter = Counter(s["article_id"] for s in segments)
+    done: Counter = Counter(s["article_id"] for s in segments if s["id"] in gold_records)
+    published = sorted(a for a in total if done[a] == total[a])
+    left_out = {a: f"{total[a] - done[a]} of {total[a]} segments without gold" for a in sorted(total) if done[a] < total[a]}
+    return published, left_out
+
+
+def check_release(published: list[str], segments: list[dict]) -> None:
+    """The release's own articles must all be published, with the segment count it states."""
+    missing = [a for a in version.RELEASE_ARTICLES if a not in published]
+    if missing:
+        raise InputError(f"labeling/annotations/gold.jsonl: release article(s) {', '.join(missing)} lack complete gold; "
+                         "run `python -m labeling status`")
+    count = sum(s["article_id"] in version.RELEASE_ARTICLES for s in segments)
+    if count != version.EXPECTED["segments"]:
+        raise InputError(f"labeling/release/version.py: expected {version.EXPECTED['segments']} segments in the release "
+                         f"articles, found {count}; update EXPECTED when the corpus changes on purpose")
+
+
 def gather() -> BuildInputs:
-    """Read and check every input; return what the tables are made from."""
-    articles = load_articles()
+    """Read and check every input; return what the tables are made from (published articles only)."""
+    all_articles = load_articles()
     metadata = load_metadata()
-    segments = load_segments()
+    all_segments = load_segments()
     passes = load_passes()
     gold_records = {g["id"]: g for g in gold.check_current()}
-    counts = {"articles": len(articles), "segments": len(segments)}
-    for key, expected in version.EXPECTED.items():
-        if counts[key] != expected:
-            raise InputError(
-                f"labeling/release/version.py: expected {expected} {key}, found {counts[key]}; "
-                "update EXPECTED when the corpus changes on purpose"
-            )
-    if sorted(metadata) != sorted(articles):
+    if sorted(metadata) != sorted(all_articles):
         raise InputError("seeds/metadata.json: ids differ from the seed files' names")
-    for s in segments:
-        if s["article_id"] not in articles or articles[s["article_id"]][s["start"]:s["end"]] != s["text"]:
+    for s in all_segments:
+        if s["article_id"] not in all_articles or all_articles[s["article_id"]][s["start"]:s["end"]] != s["text"]:
             raise InputError(f"labeling/segments.jsonl: {s['id']}: span does not match the seed text")
+    published, left_out = published_articles(all_segments, gold_records)
+    check_release(published, all_segments)
+    articles = {a: all_articles[a] for a in published}
+    segments = [s for s in all_segments if s["article_id"] in articles]
     report = check_agreement(passes)
     benchmark = [s for s in segments if gold_records[s["id"]]["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES]
     split_labels = {
@@ -95,10 +117,10 @@ def gather() -> BuildInputs:
         for task in SPLIT_TASKS
     }
     return BuildInputs(
-        articles=articles, metadata=metadata, segments=segments, passes=passes, gold=gold_records,
-        adjudications=gold.load_adjudications(), split_of=splits.choose(split_labels),
-        fold_of=splits.folds(list(articles)), agreement=report, manifests=load_manifests(passes),
-        **load_contrast(),
+        articles=articles, metadata={a: metadata[a] for a in articles}, segments=segments, passes=passes,
+        gold={s["id"]: gold_records[s["id"]] for s in segments}, adjudications=gold.load_adjudications(), split_of=splits.choose(split_labels),
+        fold_of=splits.folds(split_labels), agreement=report, manifests=load_manifests(passes),
+        left_out=left_out, **load_contrast(),
     )
 
 
@@ -170,6 +192,8 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
                 out[task].setdefault(split, []).append({**base, "label": g[spec.field], **extra, "fold": fold})
         position = {"id": s["id"], "article_id": s["article_id"], "start": s["start"], "end": s["end"], "text": s["text"]}
         for name, records in inputs.passes.items():
+            if s["id"] not in records:
+                continue
             out["annotations"].setdefault(SINGLE_SPLIT, []).append(
                 {**position, "annotator": name, **labels_of(records[s["id"]]), "rules": "", "rationale": ""})
         out["annotations"].setdefault(SINGLE_SPLIT, []).append(
@@ -184,8 +208,7 @@ def tables(inputs: BuildInputs) -> dict[str, dict[str, Rows]]:
     for aid, text in sorted(inputs.articles.items()):
         meta = inputs.metadata[aid]
         out["articles"].setdefault(SINGLE_SPLIT, []).append(
-            {"article_id": aid, **{k: meta[k] for k in ("title", "outlet", "published", "evidence",
-                                                      "language", "notes")},
+            {"article_id": aid, **{k: meta[k] for k in METADATA_FIELDS if k != "id"},
              "text": text, "sha256": article_hash(text), "num_segments": seg_counts[aid],
              "split": split_of[aid], "fold": fold_of[aid]}
         )
@@ -223,4 +246,4 @@ def make(inputs: BuildInputs, text: bool = True) -> BuiltDataset:
     built = tables(inputs)
     if not text:
         built = {c: v for c, v in built.items() if c not in TEXT_ONLY_CONFIGS}
-    return BuiltDataset(tables=built, stats=statistics(built), text=text)
+    return BuiltDataset(tables=built, stats=statistics(built), text=text, left_out=inputs.left_out)

@@ -1,21 +1,32 @@
-"""Article-disjoint train/validation/test splits and leave-one-article-out folds.
+"""Article-disjoint train/validation/test splits and cross-validation folds, for any number of articles.
 
-Every assignment of articles to splits (validation and test one article each when there are
-four; otherwise about 60/20/20 of the articles) is scored by how far each split's label
-distribution is from the whole corpus's, summed over the tasks (total variation distance,
-weighted by split size); the lowest score wins, ties broken by the sorted assignment. The
-procedure is exhaustive, so it is deterministic and needs no seed. Above EXHAUSTIVE_MAX articles
-the search would explode, so larger corpora are split by a hash of the article id instead.
+An assignment of articles to groups is scored by how far each group's label distribution is from
+the whole corpus's (total variation distance, weighted by the group's share of labels), summed over
+the tasks. Splits hold about 60/20/20 of the articles (validation and test one article each when
+there are four or five).
+
+- Up to EXHAUSTIVE_MAX articles, every assignment is tried and the lowest score wins (ties broken by
+  the sorted assignment): exact, deterministic, no seed.
+- Beyond, a stratified group assignment: articles in order of size (most labels first, then id) each
+  go to the group, among those with room, whose score grows least. Deterministic, linear in the
+  number of articles, and the same score is reported.
+
+Folds: one per article (leave one article out) up to LOAO_MAX articles; beyond, K_FOLDS
+article-disjoint folds of near-equal article counts, assigned by the same stratified procedure.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections import Counter
 
 SPLITS = ("train", "validation", "test")
 EXHAUSTIVE_MAX = 10
+LOAO_MAX = 20
+K_FOLDS = 10
+
+Labels = dict[str, dict[str, list[str]]]
+"""task -> article id -> the labels of that article's benchmark sentences"""
 
 
 def _sizes(n: int) -> tuple[int, int, int]:
@@ -23,33 +34,27 @@ def _sizes(n: int) -> tuple[int, int, int]:
     return n - 2 * held, held, held
 
 
-def _distance(labels: list[str], reference: Counter) -> float:
-    counts = Counter(labels)
-    total, ref_total = sum(counts.values()), sum(reference.values())
+def _distance(counts: Counter, total: int, reference: Counter, ref_total: int) -> float:
     keys = set(counts) | set(reference)
     return 0.5 * sum(abs(counts[k] / total - reference[k] / ref_total) for k in keys)
 
 
-def score(assignment: dict[str, str], labels: dict[str, dict[str, list[str]]]) -> float:
-    """Sum over tasks and splits of the split-size-weighted distance from the corpus distribution."""
+def score(assignment: dict[str, str], labels: Labels) -> float:
+    """Sum over tasks and groups of the group-size-weighted distance from the corpus distribution."""
     total = 0.0
-    for task, by_article in labels.items():
+    for by_article in labels.values():
         reference = Counter(x for values in by_article.values() for x in values)
         n = sum(reference.values())
-        for split in SPLITS:
-            pooled = [x for a, values in by_article.items() if assignment[a] == split for x in values]
-            if pooled:
-                total += len(pooled) / n * _distance(pooled, reference)
+        groups = set(assignment.values())
+        for group in [*(g for g in SPLITS if g in groups), *sorted(groups - set(SPLITS), key=str)]:
+            pooled = Counter(x for a, values in by_article.items() if assignment[a] == group for x in values)
+            size = sum(pooled.values())
+            if size:
+                total += size / n * _distance(pooled, size, reference, n)
     return total
 
 
-def choose(labels: dict[str, dict[str, list[str]]]) -> dict[str, str]:
-    """Article id -> split, for labels given as task -> article id -> that article's labels."""
-    articles = sorted(next(iter(labels.values())))
-    if len(articles) < 3:
-        raise ValueError(f"need at least 3 articles for three article-disjoint splits, got {len(articles)}")
-    if len(articles) > EXHAUSTIVE_MAX:
-        return {a: by_hash(a) for a in articles}
+def _exhaustive(articles: list[str], labels: Labels) -> dict[str, str]:
     n_train, n_val, n_test = _sizes(len(articles))
     best = None
     for val in itertools.combinations(articles, n_val):
@@ -62,12 +67,65 @@ def choose(labels: dict[str, dict[str, list[str]]]) -> dict[str, str]:
     return best[1]
 
 
-def by_hash(article_id: str) -> str:
-    """60/20/20 split by the first byte of the id's SHA-256, for corpora too large to search."""
-    bucket = hashlib.sha256(article_id.encode("utf-8")).digest()[0] % 10
-    return "train" if bucket < 6 else "validation" if bucket < 8 else "test"
+def stratified(labels: Labels, capacity: dict, articles: list[str] | None = None) -> dict:
+    """Article id -> group, each group holding at most `capacity[group]` articles, greedily keeping
+    every group's label distribution close to the corpus's (see the module docstring)."""
+    articles = sorted(next(iter(labels.values()))) if articles is None else articles
+    tasks = list(labels)
+    reference = {t: Counter(x for values in labels[t].values() for x in values) for t in tasks}
+    ref_total = {t: sum(reference[t].values()) for t in tasks}
+    counts = {g: {t: Counter() for t in tasks} for g in capacity}
+    room = dict(capacity)
+
+    def cost(group_counts: dict[str, Counter]) -> float:
+        out = 0.0
+        for t in tasks:
+            size = sum(group_counts[t].values())
+            if size and ref_total[t]:
+                out += size / ref_total[t] * _distance(group_counts[t], size, reference[t], ref_total[t])
+        return out
+
+    own = {a: {t: Counter(labels[t].get(a, ())) for t in tasks} for a in articles}
+    order = sorted(articles, key=lambda a: (-sum(sum(c.values()) for c in own[a].values()), a))
+    assignment = {}
+    for a in order:
+        best = None
+        for g in capacity:
+            if room[g] <= 0:
+                continue
+            after = {t: counts[g][t] + own[a][t] for t in tasks}
+            delta = cost(after) - cost(counts[g])
+            if best is None or delta < best[0] - 1e-12:
+                best = (delta, g)
+        group = best[1]
+        for t in tasks:
+            counts[group][t].update(own[a][t])
+        room[group] -= 1
+        assignment[a] = group
+    return {a: assignment[a] for a in articles}
 
 
-def folds(article_ids: list[str]) -> dict[str, int]:
-    """Leave-one-article-out folds: fold k holds out the k-th article in sorted order."""
-    return {a: k for k, a in enumerate(sorted(article_ids))}
+def choose(labels: Labels) -> dict[str, str]:
+    """Article id -> split, for labels given as task -> article id -> that article's labels."""
+    articles = sorted(next(iter(labels.values())))
+    if len(articles) < 3:
+        raise ValueError(f"need at least 3 articles for three article-disjoint splits, got {len(articles)}")
+    if len(articles) <= EXHAUSTIVE_MAX:
+        return _exhaustive(articles, labels)
+    return stratified(labels, dict(zip(SPLITS, _sizes(len(articles)))), articles)
+
+
+def method(n_articles: int) -> str:
+    """How the splits of a corpus of this size are chosen, for the card."""
+    return "exhaustive search" if n_articles <= EXHAUSTIVE_MAX else "stratified group assignment"
+
+
+def folds(labels: Labels) -> dict[str, int]:
+    """Article id -> fold: leave-one-article-out (fold k holds the k-th article in sorted order) up to
+    LOAO_MAX articles, else K_FOLDS stratified article-disjoint folds."""
+    articles = sorted(next(iter(labels.values())))
+    if len(articles) <= LOAO_MAX:
+        return {a: k for k, a in enumerate(articles)}
+    base, extra = divmod(len(articles), K_FOLDS)
+    capacity = {k: base + (k < extra) for k in range(K_FOLDS)}
+    return stratified(labels, capacity, articles)

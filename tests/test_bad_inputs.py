@@ -46,6 +46,12 @@ def _preds(label) -> str:
 NESTED = "[" * 100_000 + "]" * 100_000
 CASES = [
     # labeling segment / segment-corpus
+    Case("add: missing file", "labeling", ("add", "{tmp}/nope.txt")),
+    Case("add: Latin-1", "labeling", ("add", "{tmp}/a.txt"), {"a.txt": "caf\u00e9 cr\u00e8me.".encode("latin-1")}),
+    Case("add: --id with two files", "labeling", ("add", "{tmp}/a.txt", "{tmp}/b.txt", "--id", "x"),
+         {"a.txt": b"One.\n", "b.txt": b"Two.\n"}),
+    Case("add: metadata not an object", "labeling", ("add", "{tmp}/a.txt", "--metadata", "{tmp}/m.json"),
+         {"a.txt": b"A constructed line.\n", "m.json": b"[1, 2]"}),
     Case("segment: missing file", "labeling", ("segment", "{tmp}/nope.txt")),
     Case("segment: binary", "labeling", ("segment", "{tmp}/a.txt"), {"a.txt": b"abc\x00def"}),
     Case("segment: Latin-1", "labeling", ("segment", "{tmp}/a.txt"), {"a.txt": "caf\u00e9 cr\u00e8me.".encode("latin-1")}),
@@ -215,7 +221,8 @@ def test_the_table_covers_every_verb():
              for verb in next(a for a in parser._actions if a.dest == "command").choices}
     covered = {(c.cli, c.argv[0]) for c in CASES}
     assert verbs - covered <= {("labeling", "segments"), ("labeling", "validate"), ("labeling", "gold"),
-                                ("labeling", "adjudicate"), ("labeling", "agreement"), ("baselines", "list")}
+                                ("labeling", "adjudicate"), ("labeling", "agreement"), ("labeling", "status"),
+                                ("baselines", "list")}
     assert len(CASES) >= 50
 
 

@@ -682,12 +682,13 @@ def test_stratified_assignment_for_many_articles(n):
     assert Counter(chosen.values()) == {"train": n_train, "validation": n_val, "test": n_test}
     shuffled = {task: dict(reversed(list(by.items()))) for task, by in reversed(list(labels.items()))}
     assert splits.choose(shuffled) == chosen
-    # Balance: far better than the average random assignment with the same split sizes.
+    # Balance: better than the average of 20 random assignments with the same split sizes, and from 40
+    # articles on (where the greedy choice has room to work) better than every one of them.
     rng = np.random.default_rng(0)
     pattern = list(chosen.values())
     articles = list(chosen)
     random_scores = [splits.score(dict(zip(articles, rng.permutation(pattern))), labels) for _ in range(20)]
-    assert splits.score(chosen, labels) < 0.5 * float(np.mean(random_scores))
+    assert splits.score(chosen, labels) < (min(random_scores) if n >= 40 else float(np.mean(random_scores)))
 
 
 def test_stratified_is_close_to_the_exhaustive_optimum_where_both_run():

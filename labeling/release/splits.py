@@ -7,9 +7,10 @@ there are four or five).
 
 - Up to EXHAUSTIVE_MAX articles, every assignment is tried and the lowest score wins (ties broken by
   the sorted assignment): exact, deterministic, no seed.
-- Beyond, a stratified group assignment: articles in order of size (most labels first, then id) each
-  go to the group, among those with room, whose score grows least. Deterministic, linear in the
-  number of articles, and the same score is reported.
+- Beyond, a stratified group assignment: each group is given its share of every label's corpus
+  count as a target; articles in order of size (most labels first, then id) each go to the group,
+  among those with room, whose counts move closest to that target (L1, each task weighted by its
+  size). Deterministic, linear in the number of articles, scored and reported the same way.
 
 Folds: one per article (leave one article out) up to LOAO_MAX articles; beyond, K_FOLDS
 article-disjoint folds of near-equal article counts, assigned by the same stratified procedure.
@@ -68,23 +69,16 @@ def _exhaustive(articles: list[str], labels: Labels) -> dict[str, str]:
 
 
 def stratified(labels: Labels, capacity: dict, articles: list[str] | None = None) -> dict:
-    """Article id -> group, each group holding at most `capacity[group]` articles, greedily keeping
-    every group's label distribution close to the corpus's (see the module docstring)."""
+    """Article id -> group, each group holding `capacity[group]` articles, greedily keeping every
+    group's label counts close to its share of the corpus's (see the module docstring)."""
     articles = sorted(next(iter(labels.values()))) if articles is None else articles
     tasks = list(labels)
-    reference = {t: Counter(x for values in labels[t].values() for x in values) for t in tasks}
-    ref_total = {t: sum(reference[t].values()) for t in tasks}
-    counts = {g: {t: Counter() for t in tasks} for g in capacity}
+    n = len(articles)
+    reference = {t: Counter(x for a in articles for x in labels[t].get(a, ())) for t in tasks}
+    weight = {t: 1 / max(1, sum(reference[t].values())) for t in tasks}
+    # Remaining demand: each group's share of every label's corpus count, minus what it holds.
+    demand = {g: {t: {lab: c * capacity[g] / n for lab, c in reference[t].items()} for t in tasks} for g in capacity}
     room = dict(capacity)
-
-    def cost(group_counts: dict[str, Counter]) -> float:
-        out = 0.0
-        for t in tasks:
-            size = sum(group_counts[t].values())
-            if size and ref_total[t]:
-                out += size / ref_total[t] * _distance(group_counts[t], size, reference[t], ref_total[t])
-        return out
-
     own = {a: {t: Counter(labels[t].get(a, ())) for t in tasks} for a in articles}
     order = sorted(articles, key=lambda a: (-sum(sum(c.values()) for c in own[a].values()), a))
     assignment = {}
@@ -93,13 +87,16 @@ def stratified(labels: Labels, capacity: dict, articles: list[str] | None = None
         for g in capacity:
             if room[g] <= 0:
                 continue
-            after = {t: counts[g][t] + own[a][t] for t in tasks}
-            delta = cost(after) - cost(counts[g])
-            if best is None or delta < best[0] - 1e-12:
-                best = (delta, g)
+            # Change in the L1 distance between the group's counts and its target counts.
+            change = sum(weight[t] * (abs(demand[g][t][lab] - c) - abs(demand[g][t][lab]))
+                         for t in tasks for lab, c in own[a][t].items())
+            key = (round(change, 12), -room[g] / capacity[g])
+            if best is None or key < best[0]:
+                best = (key, g)
         group = best[1]
         for t in tasks:
-            counts[group][t].update(own[a][t])
+            for lab, c in own[a][t].items():
+                demand[group][t][lab] -= c
         room[group] -= 1
         assignment[a] = group
     return {a: assignment[a] for a in articles}

@@ -1,5 +1,5 @@
-"""Label Studio round trip: the labeling config, the tasks, the import of a JSON export and the
-two CLI verbs."""
+"""Label Studio round trip: the labeling config, the tasks (with pre-annotations), the import of
+JSON and JSON-MIN exports merged into annotator files, and the two CLI verbs."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from labeling.annotation import labelstudio, schema
+from labeling.annotation import labelstudio, preannotation, schema
+from labeling.annotation import labelstudio_import as lsi
 from labeling.annotation import records as annotations
 from labeling.corpus import seeds as corpus
 from labeling.__main__ import main
-from labeling.core.errors import ValidationError
+from labeling.core.errors import InputError, ValidationError
 
 LABEL_FIELDS = schema.ANNOTATION_FIELDS
 
@@ -97,7 +98,7 @@ def write_export(tmp_path: Path, export) -> Path:
 
 def import_error(path: Path, annotator=None) -> ValidationError:
     with pytest.raises(ValidationError) as info:
-        labelstudio.import_export(path, annotator)
+        lsi.import_export(path, annotator)
     return info.value
 
 
@@ -162,10 +163,11 @@ def test_round_trip_reproduces_annotator_file_byte_for_byte(tmp_path):
     export = ls_export(LABELS)
     export.reverse()  # the export's order does not matter
     path = write_export(tmp_path, export)
-    records = labelstudio.import_export(path)
-    assert len(records) == len(SEGMENTS)
-    text = labelstudio.to_annotator_file(records, tmp_path / "annotator_1.jsonl", "annotator_1")
-    assert text.encode("utf-8") == ANNOTATOR_1.read_bytes()
+    imported = lsi.import_export(path)
+    assert (imported.shape, len(imported.records), imported.pending) == ("JSON", len(SEGMENTS), 0)
+    merged = lsi.merge(tmp_path / "annotator_1.jsonl", imported.records, path)
+    assert merged.text.encode("utf-8") == ANNOTATOR_1.read_bytes()
+    assert (merged.total, merged.added, merged.updated, merged.unchanged) == (len(SEGMENTS), len(SEGMENTS), 0, 0)
 
 
 def test_round_trip_through_the_cli(tmp_path, annotations_dir, capsys):
@@ -173,7 +175,9 @@ def test_round_trip_through_the_cli(tmp_path, annotations_dir, capsys):
     assert main(["labelstudio-import", str(path), "--name", "annotator_3"]) == 0
     out = annotations_dir / "annotator_3.jsonl"
     assert out.read_bytes() == ANNOTATOR_1.read_bytes()
-    assert capsys.readouterr().out == f"wrote {len(SEGMENTS)} records to {out}\n"
+    assert capsys.readouterr().out == (
+        f"read {len(SEGMENTS)} annotations from a JSON export (0 tasks pending, skipped)\n"
+        f"wrote {len(SEGMENTS)} records to {out}: {len(SEGMENTS)} new, 0 updated, 0 unchanged\n")
     assert sorted(p.name for p in annotations_dir.iterdir()) == ["annotator_3.jsonl"]
 
 
@@ -185,7 +189,7 @@ def test_cancelled_annotation_is_ignored(tmp_path):
     sid = export[1]["data"]["segment_id"]
     changed = labels_of(sid, stance_huawei=other_label("stance_huawei", LABELS[sid]["stance_huawei"]))
     export[1]["annotations"].insert(0, annotation(99, 2, changed, cancelled=True))
-    records = labelstudio.import_export(write_export(tmp_path, export))
+    records = lsi.import_export(write_export(tmp_path, export)).records
     assert [r["id"] for r in records] == [t["data"]["segment_id"] for t in FIRST_THREE]
     assert {f: records[1][f] for f in LABEL_FIELDS} == labels_of(sid)
 
@@ -220,21 +224,19 @@ def test_two_annotations_need_an_annotator_choice(tmp_path):
 @pytest.mark.parametrize("pick", [1, "1", 2, "2"])
 def test_annotator_picks_one_annotation(tmp_path, first, second, pick):
     path, labels_1, labels_2 = two_annotators(tmp_path, first, second)
-    records = labelstudio.import_export(path, annotator=pick)
+    records = lsi.import_export(path, annotator=pick).records
     assert [r["id"] for r in records] == [t["data"]["segment_id"] for t in FIRST_THREE]
     assert {f: records[1][f] for f in LABEL_FIELDS} == (labels_1 if str(pick) == "1" else labels_2)
     for r in (records[0], records[2]):
         assert {f: r[f] for f in LABEL_FIELDS} == labels_of(r["id"])
 
 
-def test_annotator_without_annotation_on_a_task_is_an_error(tmp_path):
+def test_tasks_the_annotator_did_not_annotate_are_pending(tmp_path):
     export = ls_export(LABELS, FIRST_THREE, user=1)
     export[1]["annotations"].append(annotation(50, 3, labels_of(export[1]["data"]["segment_id"])))
-    error = import_error(write_export(tmp_path, export), annotator=3)
-    assert [(p.line, p.message) for p in error.problems] == [
-        (1, "task 1: 0 usable annotations, expected exactly 1"),
-        (3, "task 3: 0 usable annotations, expected exactly 1"),
-    ]
+    imported = lsi.import_export(write_export(tmp_path, export), annotator=3)
+    assert [r["id"] for r in imported.records] == [export[1]["data"]["segment_id"]]
+    assert imported.pending == 2
 
 
 def test_missing_choice_for_a_field(tmp_path):
@@ -276,8 +278,8 @@ def test_task_whose_text_changed_is_rejected(tmp_path):
     [
         ('[{"id": 1, "data": ', "invalid JSON ("),
         ("", "invalid JSON ("),
-        ('{"tasks": []}', "expected a JSON list of tasks (Label Studio JSON export)"),
-        ('"tasks"', "expected a JSON list of tasks (Label Studio JSON export)"),
+        ('{"tasks": []}', "expected a JSON list of tasks (Label Studio JSON or JSON-MIN export)"),
+        ('"tasks"', "expected a JSON list of tasks (Label Studio JSON or JSON-MIN export)"),
     ],
 )
 def test_unreadable_exports(tmp_path, content, message):
@@ -304,11 +306,11 @@ def test_every_task_problem_is_collected(tmp_path):
     del export[3]["data"]
     export[5]["annotations"][0]["result"] = []
     error = import_error(write_export(tmp_path, export))
-    assert [p.line for p in error.problems] == [1, 3, 4, 6]
-    assert error.problems[2].message == "task 4: no data object"
+    assert [p.line for p in error.problems] == [4, 6]  # tasks 1 and 3 have no usable annotation: pending
+    assert error.problems[0].message == "task 4: no data object"
     sid = export[5]["data"]["segment_id"]
     # An empty text area exports no region, so only the choice fields can be missing.
-    assert error.problems[3].message == f"task 6 (segment {sid}): " + "; ".join(
+    assert error.problems[1].message == f"task 6 (segment {sid}): " + "; ".join(
         f"missing {f}" for f in LABEL_FIELDS if f not in schema.TEXT_FIELDS)
 
 

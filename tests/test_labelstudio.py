@@ -409,3 +409,277 @@ def test_cli_import_reports_export_problems_without_writing(tmp_path, annotation
         "error: 1 annotation problem(s)",
     ]
     assert list(annotations_dir.iterdir()) == []
+
+
+# -- JSON-MIN, partial exports, annotators by e-mail -------------------------------------------
+
+
+def json_min(export: list[dict]) -> list[dict]:
+    """The JSON-MIN form of a full export, as Label Studio's converter writes it: one flat record per
+    annotation (newest first), a single choice or text as a string, several choices as {"choices": [...]},
+    the annotator's e-mail (or id), and one record with `annotator` null for a task without annotations."""
+    out = []
+    for task in export:
+        kept = [a for a in task["annotations"] if not a.get("was_cancelled")]
+        if not task["annotations"]:
+            out.append({**task["data"], "id": task["id"], "annotator": None, "annotation_id": None,
+                        "created_at": None, "updated_at": None, "lead_time": None})
+        for a in sorted(kept, key=lambda a: a["created_at"], reverse=True):
+            record = {**task["data"], "id": task["id"]}
+            for region in a["result"]:
+                value = region["value"]
+                listed = value.get("choices", value.get("text"))
+                record[region["from_name"]] = listed[0] if len(listed) == 1 else value
+            who = a["completed_by"]
+            record.update(annotator=who["email"] if isinstance(who, dict) else who, annotation_id=a["id"],
+                          created_at=a["created_at"], updated_at=a["updated_at"], lead_time=a["lead_time"])
+            out.append(record)
+    return out
+
+
+def test_json_min_round_trip_reproduces_the_annotator_file(tmp_path, annotations_dir, capsys):
+    export = json_min(ls_export(LABELS, user={"id": 7, "email": "second@example.com"}))
+    assert any(isinstance(r["frames"], dict) for r in export) and any(isinstance(r["frames"], str) for r in export)
+    assert any("source_name" not in r for r in export) and all(isinstance(r["topic"], str) for r in export)
+    path = write_export(tmp_path, export)
+    assert main(["labelstudio-import", str(path), "--name", "annotator_3", "--annotator", "Second@Example.com"]) == 0
+    assert (annotations_dir / "annotator_3.jsonl").read_bytes() == ANNOTATOR_1.read_bytes()
+    out = capsys.readouterr().out
+    assert f"read {len(SEGMENTS)} annotations from a JSON-MIN export (0 tasks pending, skipped)" in out
+    assert "JSON-MIN carries no predictions: from_prediction left out" in out
+
+
+def test_json_min_with_two_annotators_and_a_pending_task(tmp_path):
+    first, second = {"id": 1, "email": "a@example.com"}, {"id": 2, "email": "b@example.com"}
+    path, labels_1, labels_2 = two_annotators(tmp_path, first, second)
+    export = json.loads(path.read_text(encoding="utf-8"))
+    export.append({**ls_export(LABELS, labelstudio.tasks()[3:4])[0], "annotations": [], "id": 99})
+    path = write_export(tmp_path, json_min(export))
+    error = import_error(path)
+    assert [p.message for p in error.problems] == [
+        f"task {t}: 2 usable annotations, expected exactly 1 (choose one with --annotator)" for t in (1, 4711, 3)]
+    imported = lsi.import_export(path, "b@example.com")
+    assert imported.shape == "JSON-MIN" and imported.pending == 1
+    assert {f: imported.records[1][f] for f in LABEL_FIELDS} == labels_2
+    assert all("from_prediction" not in r for r in imported.records)
+    with pytest.raises(InputError) as info:
+        lsi.import_export(path, "2")  # JSON-MIN names annotators by e-mail only
+    assert str(info.value) == f"{path}: no annotation by --annotator 2 (annotators in the export: a@example.com; b@example.com)"
+
+
+@pytest.mark.parametrize("who, pick", [(5, "5"), ({"id": 5, "email": "c@example.com"}, "c@example.com"),
+                                       ({"id": 5, "email": "c@example.com"}, "5")])
+def test_full_export_annotator_by_id_or_email(tmp_path, who, pick):
+    export = ls_export(LABELS, FIRST_THREE, user=who)
+    for task in export:
+        task["annotations"].append(annotation(200 + task["id"], 6, labels_of(task["data"]["segment_id"])))
+    imported = lsi.import_export(write_export(tmp_path, export), pick)
+    assert len(imported.records) == 3 and imported.pending == 0
+
+
+def test_email_found_in_created_username_of_a_full_export(tmp_path):
+    export = ls_export(LABELS, FIRST_THREE, user=5)
+    export[0]["annotations"][0]["created_username"] = "second@example.com, 5"
+    imported = lsi.import_export(write_export(tmp_path, export), "second@example.com")
+    assert [r["id"] for r in imported.records] == [export[0]["data"]["segment_id"]] and imported.pending == 2
+
+
+def test_email_against_an_export_with_ids_only_says_so(tmp_path):
+    path = write_export(tmp_path, ls_export(LABELS, FIRST_THREE, user=5))
+    with pytest.raises(InputError) as info:
+        lsi.import_export(path, "second@example.com")
+    assert str(info.value) == (f"{path}: no annotation by --annotator second@example.com (annotators in the export: 5); "
+                               "this export names annotators by numeric id only, pass the id")
+
+
+def test_partial_export_imports_the_done_tasks_and_counts_the_rest(tmp_path, annotations_dir, capsys):
+    export = ls_export(LABELS)
+    for task in export[20:]:
+        task["annotations"] = []
+    export[3]["annotations"][0]["was_cancelled"] = True
+    path = write_export(tmp_path, export)
+    assert main(["labelstudio-import", str(path), "--name", "annotator_4"]) == 0
+    written = load_labels(annotations_dir / "annotator_4.jsonl")
+    assert sorted(written) == sorted(t["data"]["segment_id"] for i, t in enumerate(export[:20]) if i != 3)
+    assert f"read 19 annotations from a JSON export ({len(SEGMENTS) - 19} tasks pending, skipped)" in capsys.readouterr().out
+
+
+def test_export_with_nothing_annotated_is_an_error(tmp_path, annotations_dir, capsys):
+    export = ls_export(LABELS, FIRST_THREE)
+    for task in export:
+        task["annotations"] = []
+    path = write_export(tmp_path, export)
+    assert main(["labelstudio-import", str(path), "--name", "annotator_4"]) == 2
+    assert one_line_error(capsys) == f"error: {path}: no task has a usable annotation (3 pending)\n"
+    assert list(annotations_dir.iterdir()) == []
+
+
+# -- incremental merge ------------------------------------------------------------------------
+
+
+def test_import_merges_into_the_annotator_file(tmp_path, annotations_dir, capsys):
+    ids = sorted(LABELS)
+    target = annotations_dir / "annotator_4.jsonl"
+    target.write_text("".join(json.dumps(LABELS[i], ensure_ascii=False) + "\n" for i in ids[:5]), encoding="utf-8")
+    tasks = [t for t in labelstudio.tasks() if t["data"]["segment_id"] in (ids[2], ids[3], ids[7])]
+    changed = labels_of(ids[3], topic=other_label("topic", LABELS[ids[3]]["topic"]))
+    export = ls_export({**LABELS, ids[3]: changed}, tasks)
+    assert main(["labelstudio-import", str(write_export(tmp_path, export)), "--name", "annotator_4"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"wrote 6 records to {target}: 1 new, 1 updated, 1 unchanged"
+    written = target.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in written] == sorted([*ids[:5], ids[7]])
+    assert json.loads(written[3]) == {"id": ids[3], **changed}
+    assert json.loads(written[0]) == LABELS[ids[0]]
+
+
+def test_merge_that_would_drop_records_needs_force(tmp_path, annotations_dir, capsys):
+    ids = sorted(LABELS)
+    target = annotations_dir / "annotator_4.jsonl"
+    stale = {**LABELS[ids[1]], "id": "gone-segment"}
+    before = json.dumps(LABELS[ids[0]]) + "\n" + json.dumps(stale) + "\n"
+    target.write_text(before, encoding="utf-8")
+    path = write_export(tmp_path, ls_export(LABELS, labelstudio.tasks()[5:6]))
+    assert main(["labelstudio-import", str(path), "--name", "annotator_4"]) == 2
+    err = one_line_error(capsys)
+    assert f"{target}: has 2 records, 1 of which do not validate (first: {target}:2: unknown id 'gone-segment'" in err
+    assert "--force" in err and "write 2" in err
+    assert target.read_text(encoding="utf-8") == before
+    assert main(["labelstudio-import", str(path), "--name", "annotator_4", "--force"]) == 0
+    assert "1 invalid dropped" in capsys.readouterr().out
+    assert sorted(load_labels(target)) == sorted([ids[0], labelstudio.tasks()[5]["data"]["segment_id"]])
+
+
+# -- predictions: export, from_prediction -------------------------------------------------------
+
+
+def prediction(sid: str, field: str, label, confidence: float, version: str = "m/topic@abc") -> preannotation.Prediction:
+    return preannotation.Prediction(sid, field, label, confidence, version)
+
+
+def predicted_tasks(ids: list[str], predictions: list) -> list[dict]:
+    return labelstudio.tasks([s for s in SEGMENTS if s["id"] in ids], predictions)
+
+
+def with_predictions(export: list[dict], tasks: list[dict], ids_from: int = 1) -> list[dict]:
+    """The export's tasks carrying the predictions they were imported with, as Label Studio exports them."""
+    for n, (task, made) in enumerate(zip(export, tasks)):
+        task["predictions"] = [{**p, "id": ids_from + n, "task": task["id"]} for p in made.get("predictions", [])]
+    return export
+
+
+def test_kept_predictions_go_into_from_prediction(tmp_path, annotations_dir, capsys):
+    a, b, c = sorted(LABELS)[:3]
+    preds = [prediction(a, "topic", LABELS[a]["topic"], 0.9), prediction(a, "frame", other_label("frame", LABELS[a]["frame"]), 0.4),
+             prediction(a, "frames", list(LABELS[a]["frames"]), 0.5),
+             prediction(b, "topic", other_label("topic", LABELS[b]["topic"]), 0.3)]
+    tasks = predicted_tasks([a, b, c], preds)
+    export = with_predictions(ls_export(LABELS, tasks), tasks)
+    path = write_export(tmp_path, export)
+    assert main(["labelstudio-import", str(path), "--name", "annotator_4"]) == 0
+    written = load_labels(annotations_dir / "annotator_4.jsonl")
+    assert written[a]["from_prediction"] == ["topic", "frames"]
+    assert written[b]["from_prediction"] == []
+    assert "from_prediction" not in written[c]  # no prediction was shown
+    assert {k: v for k, v in written[a].items() if k != "from_prediction"} == LABELS[a]
+    assert capsys.readouterr().out.splitlines()[-1] == "labels kept from predictions: topic 1/2, frame 0/1, frames 1/1"
+
+
+def test_parent_prediction_picks_the_prediction_compared(tmp_path):
+    a = sorted(LABELS)[0]
+    right, wrong = LABELS[a]["topic"], other_label("topic", LABELS[a]["topic"])
+    tasks = predicted_tasks([a], [prediction(a, "topic", right, 0.9)])
+    export = with_predictions(ls_export(LABELS, tasks), tasks)
+    other = {**export[0]["predictions"][0], "id": 77, "result": [{**export[0]["predictions"][0]["result"][0],
+                                                                    "value": {"choices": [wrong]}}]}
+    export[0]["predictions"].insert(0, other)
+    assert "from_prediction" not in lsi.import_export(write_export(tmp_path, export)).records[0]  # two, no parent
+    for parent, kept in ((1, ["topic"]), (77, [])):
+        export[0]["annotations"][0]["parent_prediction"] = parent
+        assert lsi.import_export(write_export(tmp_path, export)).records[0]["from_prediction"] == kept
+
+
+def test_export_orders_tasks_least_confident_first(tmp_path, capsys):
+    ids = sorted(LABELS)[:6]
+    preds = [prediction(ids[0], "topic", "other", 0.8), prediction(ids[0], "frame", "economic", 0.2, "m/frame@def"),
+             prediction(ids[1], "topic", "other", 0.5), prediction(ids[2], "topic", "other", 0.2),
+             prediction(ids[4], "topic", "other", 0.9)]
+    pred_file = tmp_path / "pred.jsonl"
+    preannotation.write(pred_file, preds)
+    out = tmp_path / "ls"
+    assert main(["labelstudio-export", str(out), "--articles", ids[0].rsplit("-", 1)[0], "--predictions", str(pred_file)]) == 0
+    tasks = json.loads((out / "tasks.json").read_text(encoding="utf-8"))
+    order = [t["data"]["segment_id"] for t in tasks]
+    assert order[:4] == [ids[0], ids[2], ids[1], ids[4]]  # 0.2 (tie broken by id), 0.2, 0.5, 0.9
+    article = [s["id"] for s in SEGMENTS if s["article_id"] == ids[0].rsplit("-", 1)[0]]
+    assert order[4:] == [i for i in article if i not in ids[:5] or i == ids[3]]
+    first = tasks[0]["predictions"]
+    assert first == [{"model_version": "m/topic@abc + m/frame@def", "score": 0.2, "result": [
+        {"id": "pred-topic", "from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": ["other"]}, "score": 0.8},
+        {"id": "pred-frame", "from_name": "frame", "to_name": "text", "type": "choices", "value": {"choices": ["economic"]}, "score": 0.2}]}]
+    assert "predictions" not in tasks[-1]
+    again = tmp_path / "ls2"
+    assert main(["labelstudio-export", str(again), "--articles", ids[0].rsplit("-", 1)[0], "--predictions", str(pred_file)]) == 0
+    assert (again / "tasks.json").read_bytes() == (out / "tasks.json").read_bytes()
+    assert f"wrote {len(article)} tasks (articles {ids[0].rsplit('-', 1)[0]})" in capsys.readouterr().out
+
+
+# -- which segments are exported ------------------------------------------------------------------
+
+
+def write_pass(folder: Path, name: str, ids) -> None:
+    (folder / f"{name}.jsonl").write_text("".join(json.dumps(LABELS[i]) + "\n" for i in sorted(ids)), encoding="utf-8")
+
+
+def test_export_selects_segments_that_still_need_labels(tmp_path, annotations_dir):
+    ids = [s["id"] for s in SEGMENTS]
+    write_pass(annotations_dir, "annotator_1", ids)
+    write_pass(annotations_dir, "annotator_2", ids[:40])
+    write_pass(annotations_dir, "annotator_3", ids[30:50])
+    selected = lambda **kw: [s["id"] for s in labelstudio.select_segments(**kw)]  # noqa: E731
+    assert selected() == ids[50:]
+    assert selected(annotator="annotator_3") == ids[:30] + ids[50:]
+    assert selected(annotator="annotator_9") == ids
+    article = SEGMENTS[45]["article_id"]
+    assert selected(articles=[article]) == [s["id"] for s in SEGMENTS if s["article_id"] == article]
+    assert selected(articles=[article], annotator="annotator_3") == [
+        s["id"] for s in SEGMENTS if s["article_id"] == article and not 30 <= ids.index(s["id"]) < 50]
+    with pytest.raises(InputError, match="--articles nope: no such article"):
+        labelstudio.select_segments(articles=["nope"])
+
+
+def test_cli_export_default_writes_only_pending_segments(tmp_path, annotations_dir, capsys):
+    ids = [s["id"] for s in SEGMENTS]
+    write_pass(annotations_dir, "annotator_1", ids)
+    write_pass(annotations_dir, "annotator_2", ids[:100])
+    assert main(["labelstudio-export", str(tmp_path / "ls")]) == 0
+    tasks = json.loads((tmp_path / "ls" / "tasks.json").read_text(encoding="utf-8"))
+    assert [t["data"]["segment_id"] for t in tasks] == ids[100:]
+    assert "wrote 10 tasks (segments fewer than two passes have labelled)" in capsys.readouterr().out
+
+
+# -- bad prediction files ------------------------------------------------------------------------
+
+
+GOOD = {"segment_id": SEGMENTS[0]["id"], "field": "topic", "label": "other", "confidence": 0.5, "model_version": "m"}
+
+
+@pytest.mark.parametrize("line, message", [
+    ({**GOOD, "segment_id": "nope-001"}, "unknown segment 'nope-001': not in labeling/segments.jsonl"),
+    ({**GOOD, "label": "maybe"}, "topic: 'maybe' is not a label (allowed: " + ", ".join(schema.TOPIC) + ")"),
+    ({**GOOD, "field": "frames", "label": ["economic", "nope"]}, "frames: unknown label(s) 'nope'"),
+    ({**GOOD, "field": "frames", "label": "economic"}, "frames: label must be a non-empty list of labels"),
+    ({**GOOD, "field": "source_name", "label": "x"}, "unknown field 'source_name' (allowed: "),
+    ({**GOOD, "confidence": 1.5}, "confidence must be a number from 0 to 1, got 1.5"),
+    ({**GOOD, "confidence": True}, "confidence must be a number from 0 to 1, got True"),
+    ({k: v for k, v in GOOD.items() if k != "model_version"}, "missing key(s) model_version"),
+    ([1], "expected a JSON object"),
+    ("{", "invalid JSON ("),
+    (GOOD, f"second prediction for topic of segment {GOOD['segment_id']} (first on line 1)"),
+])
+def test_bad_prediction_file_is_one_line_naming_file_and_line(tmp_path, capsys, line, message):
+    path = tmp_path / "pred.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n\n" + (line if isinstance(line, str) else json.dumps(line)) + "\n", encoding="utf-8")
+    assert main(["labelstudio-export", str(tmp_path / "ls"), "--annotator", "annotator_1", "--predictions", str(path)]) == 2
+    err = one_line_error(capsys)
+    assert err.startswith(f"error: {path}:3: {message}")
+    assert not (tmp_path / "ls").exists()

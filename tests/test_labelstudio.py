@@ -489,7 +489,7 @@ def test_email_against_an_export_with_ids_only_says_so(tmp_path):
     with pytest.raises(InputError) as info:
         lsi.import_export(path, "second@example.com")
     assert str(info.value) == (f"{path}: no annotation by --annotator second@example.com (annotators in the export: 5); "
-                               "this export names annotators by numeric id only, pass the id")
+                               "this export names annotators by numeric id only, pass the id (listed under Organization in Label Studio)")
 
 
 def test_partial_export_imports_the_done_tasks_and_counts_the_rest(tmp_path, annotations_dir, capsys):
@@ -683,3 +683,96 @@ def test_bad_prediction_file_is_one_line_naming_file_and_line(tmp_path, capsys, 
     err = one_line_error(capsys)
     assert err.startswith(f"error: {path}:3: {message}")
     assert not (tmp_path / "ls").exists()
+
+
+# -- baselines pre-annotate ----------------------------------------------------------------------
+
+
+def tiny_model(task: str, path: Path, texts: list[str], labels: list) -> None:
+    """A small probabilistic model fitted on a few segments, saved as `train` saves one."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    from baselines import persist
+
+    clf = LogisticRegression(max_iter=200)
+    if task == "frames":
+        clf, labels = OneVsRestClassifier(clf), MultiLabelBinarizer(classes=list(schema.FRAME)).fit_transform(labels)
+    model = Pipeline([("tfidf", TfidfVectorizer()), ("clf", clf)]).fit(texts, labels)
+    persist.save(model, path, task=task, baseline="tiny_logreg")
+
+
+def test_pre_annotate_writes_each_models_fields_with_probabilities(tmp_path, capsys):
+    import hashlib
+
+    from baselines import persist
+    from baselines.__main__ import main as baselines_main
+
+    texts = [s["text"] for s in SEGMENTS]
+    tiny_model("topic", tmp_path / "topic.skops", texts, [LABELS[s["id"]]["topic"] for s in SEGMENTS])
+    pooled = [f"{t.replace('_', ' ')}: {x}" for t in schema.TARGETS for x in texts]
+    tiny_model("stance", tmp_path / "stance.skops", pooled,
+               [LABELS[s["id"]][schema.stance_field(t)] for t in schema.TARGETS for s in SEGMENTS])
+    tiny_model("frames", tmp_path / "frames.skops", texts, [LABELS[s["id"]]["frames"] for s in SEGMENTS])
+    article = SEGMENTS[0]["article_id"]
+    out = tmp_path / "pred.jsonl"
+    args = ["pre-annotate", "--model", str(tmp_path / "topic.skops"), "--model", str(tmp_path / "stance.skops"),
+            "--model", str(tmp_path / "frames.skops"), "--articles", article, "--out", str(out)]
+    assert baselines_main(args) == 0
+    segments = [s for s in SEGMENTS if s["article_id"] == article]
+    predictions = preannotation.read(out, [s["id"] for s in SEGMENTS])
+    by_key = {(p.segment_id, p.field): p for p in predictions}
+    assert {f for _, f in by_key} == {"topic", "frames", *schema.STANCE_FIELDS}
+    assert {s for s, _ in by_key} == {s["id"] for s in segments}
+    topic = persist.load(tmp_path / "topic.skops", task="topic")
+    proba = topic.predict_proba([s["text"] for s in segments])
+    digest = hashlib.sha256((tmp_path / "topic.skops").read_bytes()).hexdigest()[:12]
+    for s, row in zip(segments, proba):
+        p = by_key[(s["id"], "topic")]
+        assert p.label == topic.predict([s["text"]])[0]
+        assert p.confidence == round(float(row[list(topic.classes_).index(p.label)]), 4)
+        assert p.model_version == f"tiny_logreg/topic@{digest}"
+    stance = persist.load(tmp_path / "stance.skops", task="stance")
+    s = segments[1]
+    for t in schema.TARGETS:
+        assert by_key[(s["id"], schema.stance_field(t))].label == stance.predict([f"{t.replace('_', ' ')}: {s['text']}"])[0]
+    assert all(isinstance(p.label, list) and p.label for p in predictions if p.field == "frames")
+    first = out.read_bytes()
+    assert baselines_main([*args[:-1], str(tmp_path / "again.jsonl")]) == 0
+    assert (tmp_path / "again.jsonl").read_bytes() == first
+    assert f"for {len(segments)} segments to {out}" in capsys.readouterr().out
+
+
+def test_pre_annotate_refuses_two_models_for_one_field(tmp_path, capsys):
+    from baselines.__main__ import main as baselines_main
+
+    texts = [s["text"] for s in SEGMENTS]
+    tiny_model("stance_huawei", tmp_path / "huawei.skops", texts, [LABELS[s["id"]]["stance_huawei"] for s in SEGMENTS])
+    pooled = [f"{t.replace('_', ' ')}: {x}" for t in schema.TARGETS for x in texts]
+    tiny_model("stance", tmp_path / "stance.skops", pooled,
+               [LABELS[s["id"]][schema.stance_field(t)] for t in schema.TARGETS for s in SEGMENTS])
+    assert baselines_main(["pre-annotate", "--model", str(tmp_path / "huawei.skops"), "--model",
+                           str(tmp_path / "stance.skops"), "--out", str(tmp_path / "p.jsonl")]) == 2
+    err = one_line_error(capsys)
+    assert "predicts stance_huawei, which" in err and str(tmp_path / "huawei.skops") in err
+    assert not (tmp_path / "p.jsonl").exists()
+
+
+def test_prediction_nested_in_the_annotation_as_the_export_api_gives_it(tmp_path):
+    """Label Studio's export API lists a task's predictions by id and nests the prediction in each annotation."""
+    a, b = sorted(LABELS)[:2]
+    preds = [prediction(a, "topic", LABELS[a]["topic"], 0.9), prediction(a, "speech", other_label("speech", LABELS[a]["speech"]), 0.6),
+             prediction(b, "topic", LABELS[b]["topic"], 0.7)]
+    tasks = predicted_tasks([a, b], preds)
+    export = with_predictions(ls_export(LABELS, tasks), tasks)
+    for task in export:
+        nested = task["predictions"][0]
+        task["predictions"] = [nested["id"]]
+        task["annotations"][0]["prediction"] = nested
+    export[1]["annotations"][0]["parent_prediction"] = export[1]["predictions"][0]
+    imported = lsi.import_export(write_export(tmp_path, export))
+    assert [r["from_prediction"] for r in imported.records] == [["topic"], ["topic"]]
+    assert (imported.predicted, imported.accepted) == ({"topic": 2, "speech": 1}, {"topic": 2, "speech": 0})

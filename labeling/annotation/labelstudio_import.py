@@ -36,6 +36,8 @@ class Annotation:
     emails: tuple[str, ...]
     result: list
     parent_prediction: object = None
+    prediction: dict | None = None
+    """The prediction Label Studio stored with the annotation (its export nests it here)."""
 
     def by(self, who: str) -> bool:
         return who in self.ids or who.lower() in self.emails
@@ -122,7 +124,8 @@ def _json_task(n: int, item) -> Task:
         annotations.append(Annotation(
             tuple(dict.fromkeys(str(i) for i in ids if isinstance(i, (int, str)) and not isinstance(i, bool))),
             tuple(dict.fromkeys(e.lower() for e in emails if isinstance(e, str) and e)),
-            result if isinstance(result, list) else [], a.get("parent_prediction")))
+            result if isinstance(result, list) else [], a.get("parent_prediction"),
+            a["prediction"] if isinstance(a.get("prediction"), dict) and a["prediction"].get("result") else None))
     predictions = [p for p in item.get("predictions") or [] if isinstance(p, dict)]
     data = item.get("data")
     return Task(n, item.get("id", n), data if isinstance(data, dict) else None, annotations, predictions)
@@ -230,7 +233,7 @@ def _check_annotator(path: Path, tasks: list[Task], who: str) -> None:
     names = sorted({a.name() for a in everyone})
     hint = ""
     if "@" in who and everyone and not any(a.emails for a in everyone):
-        hint = "; this export names annotators by numeric id only, pass the id"
+        hint = "; this export names annotators by numeric id only, pass the id (listed under Organization in Label Studio)"
     raise InputError(f"{shown(path)}: no annotation by --annotator {who} (annotators in the export: "
                      f"{'; '.join(names) or 'none'}){hint}")
 
@@ -256,11 +259,15 @@ def _record(task: Task, annotation: Annotation, segments: dict[str, dict]) -> tu
 
 
 def _prediction(task: Task, annotation: Annotation) -> list | None:
-    """The regions of the prediction the annotation started from: its `parent_prediction`, else the
-    task's only prediction; None when the task has none (or several and no parent)."""
+    """The regions of the prediction the annotation is compared with: its `parent_prediction` (the
+    one it started from), else the prediction stored with it, else the task's only prediction; None
+    when there is none (or several and nothing says which)."""
+    known = [*task.predictions, *([annotation.prediction] if annotation.prediction else [])]
     chosen = None
     if annotation.parent_prediction is not None:
-        chosen = next((p for p in task.predictions if p.get("id") == annotation.parent_prediction), None)
+        chosen = next((p for p in known if p.get("id") == annotation.parent_prediction), None)
+    if chosen is None:
+        chosen = annotation.prediction
     if chosen is None and len(task.predictions) == 1:
         chosen = task.predictions[0]
     result = chosen.get("result") if chosen else None

@@ -282,9 +282,11 @@ def cmd_labelstudio_export(args: argparse.Namespace) -> int:
     write_atomic(args.out / "tasks.json", dumps_json(tasks))
     write_atomic(args.out / "labeling_config.xml", labelstudio.labeling_config())
     with_predictions = sum("predictions" in t for t in tasks)
-    scope = (f"articles {', '.join(args.articles)}" if args.articles else "segments") + (
-        f" not yet labelled by {args.annotator}" if args.annotator else "" if args.articles
-        else " fewer than two passes have labelled")
+    scope = f"articles {', '.join(args.articles)}" if args.articles else "segments"
+    if args.annotator:
+        scope += f" not yet labelled by {args.annotator}"
+    elif not args.articles:
+        scope += " fewer than two passes have labelled"
     print(f"wrote {len(tasks)} tasks ({scope}) and the labeling config to {args.out}/"
           + (f"; {with_predictions} with pre-annotations, least confident first" if predictions is not None else ""))
     return 0

@@ -128,7 +128,7 @@ def _region(result: list, field: str, kind: str) -> tuple[dict | None, str | Non
     return None, f"missing {field}"
 
 
-def _value(result: list, field: str) -> tuple[object, str | None]:
+def field_value(result: list, field: str) -> tuple[object, str | None]:
     """The label(s) or text given for a field, or (None, why not)."""
     if field in schema.TEXT_FIELDS:
         value, why = _region(result, field, "textarea")

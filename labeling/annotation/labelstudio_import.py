@@ -19,7 +19,7 @@ from ..core.errors import InputError, Problem, ValidationError
 from ..core.io import dumps_jsonl
 from ..core.paths import shown
 from ..corpus.seeds import load_segments
-from .labelstudio import _value
+from .labelstudio import field_value
 from .records import check_pass_text, check_values
 
 JSON, JSON_MIN = "JSON", "JSON-MIN"
@@ -208,7 +208,7 @@ def import_export(path: Path, annotator: str | int | None = None) -> Imported:
         if prediction is not None:
             kept = []
             for name in schema.ANNOTATION_FIELDS:
-                value, why = _value(prediction, name) if _has_region(prediction, name) else (None, "none")
+                value, why = field_value(prediction, name) if _has_region(prediction, name) else (None, "none")
                 if why is None:
                     predicted[name] += 1
                     if _same(name, value, record[name]):
@@ -246,7 +246,7 @@ def _record(task: Task, annotation: Annotation, segments: dict[str, dict]) -> tu
     result = annotation.result
     issues += [f"result region {i} is not an object" for i, r in enumerate(result) if not isinstance(r, dict)]
     for name in schema.ANNOTATION_FIELDS:
-        record[name], why = _value(result, name)
+        record[name], why = field_value(result, name)
         if why:
             issues.append(why)
     if not issues:

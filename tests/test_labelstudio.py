@@ -705,6 +705,7 @@ def tiny_model(task: str, path: Path, texts: list[str], labels: list) -> None:
     persist.save(model, path, task=task, baseline="tiny_logreg")
 
 
+@pytest.mark.filterwarnings("ignore:Label not .* is present in all training examples")
 def test_pre_annotate_writes_each_models_fields_with_probabilities(tmp_path, capsys):
     import hashlib
 

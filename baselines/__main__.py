@@ -96,7 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not baseline.available():
         raise InputError(f"{args.baseline}: needs the optional extra; pip install -e '.[embeddings]'")
     model, params, score = run.fit_on_split(args.task, baseline)
-    persist.save(model, args.out, task=args.task)
+    persist.save(model, args.out, task=args.task, baseline=args.baseline)
     print(f"{args.baseline} on {args.task}: params {params}, validation main score {score:.4f}; saved {args.out}")
     return 0
 
@@ -122,6 +122,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
         write_atomic(args.output, dumps_jsonl(rows))
     else:
         sys.stdout.write(dumps_jsonl(rows))
+    return 0
+
+
+def cmd_pre_annotate(args: argparse.Namespace) -> int:
+    from labeling.annotation import preannotation
+    from labeling.corpus.seeds import load_segments
+
+    from .preannotate import pre_annotate
+
+    check_output_file(args.out, inputs=tuple(args.model))
+    segments = load_segments()
+    if args.articles:
+        unknown = sorted(set(args.articles) - {s["article_id"] for s in segments})
+        if unknown:
+            raise InputError(f"--articles {', '.join(unknown)}: no such article in labeling/segments.jsonl")
+        segments = [s for s in segments if s["article_id"] in set(args.articles)]
+    predictions = pre_annotate(args.model, segments)
+    preannotation.write(args.out, predictions)
+    fields = sorted({p.field for p in predictions}, key=preannotation.PREDICTION_FIELDS.index)
+    print(f"wrote {len(predictions)} predictions ({', '.join(fields)}) for {len(segments)} segments to {shown(args.out)}")
     return 0
 
 
@@ -207,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test or validation (train and cv would be in-sample and are refused)")
     p.add_argument("--output", type=Path, help="file to write (default: standard output)")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser(
+        "pre-annotate",
+        help="label the segments with saved models, for Label Studio pre-annotation",
+        description="For each segment of labeling/segments.jsonl (or of --articles), write each model's "
+        "label for its task's annotation field(s) (the pooled stance task: all three stance fields) with "
+        "the label's probability as confidence and a model_version naming baseline, task and the model "
+        "file's SHA-256 prefix. Read by `python -m labeling labelstudio-export --predictions`.",
+    )
+    p.add_argument("--model", required=True, type=Path, action="append", help="a .skops model saved by train (repeatable)")
+    p.add_argument("--articles", nargs="+", metavar="ID", help="only the segments of these articles")
+    p.add_argument("--out", required=True, type=Path, help="predictions file to write (JSON Lines)")
+    p.set_defaults(func=cmd_pre_annotate)
     return parser
 
 

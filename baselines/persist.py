@@ -25,9 +25,15 @@ TASK_ATTRIBUTE = "techsanctions_task_"
 """Set on every saved model: the task it was trained for, checked when it is loaded."""
 
 
-def save(model, path: Path, task: str) -> None:
-    """Write a fitted model, marked with its task, as a .skops file (atomically)."""
+BASELINE_ATTRIBUTE = "techsanctions_baseline_"
+"""Set by `train`: the baseline's name, which pre-annotations cite as their model version."""
+
+
+def save(model, path: Path, task: str, baseline: str | None = None) -> None:
+    """Write a fitted model, marked with its task (and baseline), as a .skops file (atomically)."""
     setattr(model, TASK_ATTRIBUTE, task)
+    if baseline is not None:
+        setattr(model, BASELINE_ATTRIBUTE, baseline)
     write_atomic(path, sio.dumps(model))
 
 

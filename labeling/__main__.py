@@ -291,30 +291,52 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_labelstudio_export(args: argparse.Namespace) -> int:
-    from .annotation import labelstudio
+    from .annotation import labelstudio, preannotation, records
 
     from .core.io import check_output_folder
 
-    check_output_folder(args.out, args.force)
-    tasks = labelstudio.tasks()
+    if args.annotator is not None and not records.PASS_NAME.fullmatch(args.annotator):
+        raise InputError(f"--annotator {args.annotator!r}: annotator files are named annotator_<id>")
+    check_output_folder(args.out, args.force, inputs=tuple(p for p in [args.predictions] if p))
+    segments = labelstudio.select_segments(args.annotator, args.articles)
+    predictions = None
+    if args.predictions:
+        from .corpus.seeds import load_segments
+
+        predictions = preannotation.read(args.predictions, (s["id"] for s in load_segments()))
+    tasks = labelstudio.tasks(segments, predictions)
     write_atomic(args.out / "tasks.json", dumps_json(tasks))
     write_atomic(args.out / "labeling_config.xml", labelstudio.labeling_config())
-    print(f"wrote {len(tasks)} tasks and the labeling config to {args.out}/")
+    with_predictions = sum("predictions" in t for t in tasks)
+    scope = f"articles {', '.join(args.articles)}" if args.articles else "segments"
+    if args.annotator:
+        scope += f" not yet labelled by {args.annotator}"
+    elif not args.articles:
+        scope += " fewer than two passes have labelled"
+    print(f"wrote {len(tasks)} tasks ({scope}) and the labeling config to {args.out}/"
+          + (f"; {with_predictions} with pre-annotations, least confident first" if predictions is not None else ""))
     return 0
 
 
 def cmd_labelstudio_import(args: argparse.Namespace) -> int:
-    from .annotation import labelstudio, records
+    from .annotation import labelstudio_import, records
 
     if not re.fullmatch(r"annotator_[A-Za-z0-9][A-Za-z0-9_-]{0,63}", args.name):
         raise InputError(f"--name {args.name!r}: annotator files are named annotator_<id> (letters, digits, _ -)")
     out = args.out or records.ANNOTATIONS_DIR / f"{args.name}.jsonl"
     check_output_file(out, inputs=(args.export,))
-    if out.exists() and not args.force:
-        raise InputError(f"{shown(out)}: exists; pass --force to replace it")
-    imported = labelstudio.import_export(args.export, args.annotator)
-    write_atomic(out, labelstudio.to_annotator_file(imported, args.export, args.name))
-    print(f"wrote {len(imported)} records to {shown(out)}")
+    imported = labelstudio_import.import_export(args.export, args.annotator)
+    merged = labelstudio_import.merge(Path(out), imported.records, args.export, force=args.force)
+    write_atomic(out, merged.text)
+    print(f"read {len(imported.records)} annotations from a {imported.shape} export"
+          f" ({imported.pending} tasks pending, skipped)")
+    print(f"wrote {merged.total} records to {shown(out)}: {merged.added} new, {merged.updated} updated, "
+          f"{merged.unchanged} unchanged" + (f", {merged.dropped} invalid dropped" if merged.dropped else ""))
+    if imported.shape == labelstudio_import.JSON_MIN:
+        print("JSON-MIN carries no predictions: from_prediction left out (export as JSON to record it)")
+    elif imported.predicted:
+        print("labels kept from predictions: " + ", ".join(
+            f"{f} {imported.accepted[f]}/{n}" for f, n in imported.predicted.items()))
     return 0
 
 
@@ -551,25 +573,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "labelstudio-export",
-        help="write Label Studio tasks and labeling config for every segment",
-        description="Write OUT/tasks.json (one task per segment, with its paragraph as context) and "
-        "OUT/labeling_config.xml generated from the schema.",
+        help="write Label Studio tasks (with optional pre-annotations) and the labeling config",
+        description="Write OUT/tasks.json and OUT/labeling_config.xml (generated from the schema). Tasks "
+        "are made only for segments that still lack labels: by default those fewer than two passes have "
+        "labelled (no gold yet); with --annotator, those that pass has not labelled; with --articles, every "
+        "segment of those articles (with --annotator too: those the pass has not labelled). Each task holds "
+        "its sentence and paragraph. With --predictions (made by `python -m baselines pre-annotate`), tasks "
+        "carry the model's labels as Label Studio predictions, scored by their lowest confidence, and are "
+        "ordered least confident first (ties by segment id).",
     )
     p.add_argument("out", type=Path, help="output folder (new or empty)")
+    p.add_argument("--articles", nargs="+", metavar="ID", help="export every segment of these articles")
+    p.add_argument("--annotator", metavar="NAME", help="export the segments this pass (annotator_N) has not labelled")
+    p.add_argument("--predictions", type=Path, metavar="FILE", help="pre-annotations (JSON Lines) to attach to the tasks")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder (only our two files are replaced)")
     p.set_defaults(func=cmd_labelstudio_export)
 
     p = sub.add_parser(
         "labelstudio-import",
-        help="turn a Label Studio JSON export into a validated annotator file",
-        description="Read a Label Studio JSON export of the exported tasks and write "
-        "labeling/annotations/NAME.jsonl, after validating it against the segments.",
+        help="merge a Label Studio export (JSON or JSON-MIN) into a validated annotator file",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""Read a Label Studio export of tasks made by labelstudio-export and merge its
+annotations into labeling/annotations/NAME.jsonl (or --out), validated against the segments.
+
+- Both export shapes are read: JSON (full) and JSON-MIN; the shape is detected.
+- Partial exports are fine: a task without a usable annotation (none, only
+  cancelled ones, or none by --annotator) is pending; it is counted and skipped.
+- A task with several annotations needs --annotator: an e-mail or a numeric
+  user id (full JSON gives ids in completed_by, e-mails where the export has
+  user details; JSON-MIN gives the e-mail).
+- The file is merged, not replaced: new segments are added, re-annotated ones
+  updated (both counted), records kept in segment id order. A merge never
+  writes fewer records than the file had (lines that no longer validate would
+  be dropped) unless --force is given.
+- Model assistance: for a full JSON export of tasks with predictions, each
+  field whose label the annotator kept as predicted is listed in the record's
+  from_prediction (the label is still the annotator's); the prediction is the
+  annotation's parent_prediction, else the task's only prediction. The command
+  prints, per field, how many labels were kept from the predictions. JSON-MIN
+  carries no predictions, so from_prediction is left out (and the output says so).""",
     )
-    p.add_argument("export", type=Path, help="Label Studio JSON export")
+    p.add_argument("export", type=Path, help="Label Studio export (JSON or JSON-MIN)")
     p.add_argument("--name", required=True, help="annotator file name, e.g. annotator_3")
-    p.add_argument("--annotator", help="completed_by id to keep when tasks have several annotations")
+    p.add_argument("--annotator", metavar="EMAIL_OR_ID",
+                   help="keep only this Label Studio user's annotations (e-mail or numeric id)")
     p.add_argument("--out", type=Path, help="file to write (default: labeling/annotations/NAME.jsonl)")
-    p.add_argument("--force", action="store_true", help="replace an existing annotator file")
+    p.add_argument("--force", action="store_true",
+                   help="write even when the merge drops records of the file that no longer validate")
     p.set_defaults(func=cmd_labelstudio_import)
 
     p = sub.add_parser(

@@ -1,17 +1,16 @@
-"""Label Studio round trip: tasks and a labeling config generated from the schema, and the import
-of a Label Studio JSON export back into an annotator file."""
+"""Label Studio export: a labeling config generated from the schema and tasks for the segments that
+still need labels, optionally with model pre-annotations (the import is `labelstudio_import`)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from . import schema
-from ..core.errors import Problem, ValidationError
-from ..core.io import dumps_jsonl
+from . import records, schema
+from ..core.errors import InputError, ValidationError
+from ..core.paths import SEGMENTS_FILE
 from ..corpus.seeds import load_segments
-from .records import check_pass_text, check_values
+from .gold import MIN_PASSES
+from .preannotation import Prediction
 
 
 def labeling_config() -> str:
@@ -40,24 +39,85 @@ def labeling_config() -> str:
     return "\n".join(parts) + "\n"
 
 
-def tasks(segments: list[dict] | None = None) -> list[dict]:
-    """One Label Studio task per segment, with its paragraph as context."""
+def select_segments(annotator: str | None = None, articles: list[str] | None = None,
+                    segments: list[dict] | None = None) -> list[dict]:
+    """The segments that still need labels, in corpus order: those fewer than `gold.MIN_PASSES`
+    passes have labelled (pending gold); with `annotator`, those that pass has not labelled; with
+    `articles`, every segment of those articles (and with `annotator` too, those it has not labelled)."""
     segments = load_segments() if segments is None else segments
+    if articles:
+        known = {s["article_id"] for s in segments}
+        unknown = [a for a in articles if a not in known]
+        if unknown:
+            raise InputError(f"--articles {', '.join(unknown)}: no such article in {SEGMENTS_FILE.name}")
+        segments = [s for s in segments if s["article_id"] in set(articles)]
+        if annotator is None:
+            return segments
+    passes = _passes()
+    if annotator is not None:
+        done = passes.get(annotator, {})
+        return [s for s in segments if s["id"] not in done]
+    return [s for s in segments if sum(s["id"] in p for p in passes.values()) < MIN_PASSES]
+
+
+def _passes() -> dict[str, dict[str, dict]]:
+    """Every annotator file, validated (any number of them, each covering any subset)."""
+    by_id = {s["id"]: s for s in load_segments()}
+    loaded, problems = {}, []
+    for name, path in records.pass_files().items():
+        loaded[name], found = records.read_pass(path, by_id)
+        problems += found
+    if problems:
+        raise ValidationError(problems)
+    return loaded
+
+
+def prediction_region(p: Prediction) -> dict:
+    """A pre-annotation region, shaped as Label Studio exports a Choices region."""
+    label = p.label if isinstance(p.label, list) else [p.label]
+    return {"id": f"pred-{p.field}", "from_name": p.field, "to_name": "text", "type": "choices",
+            "value": {"choices": list(label)}, "score": p.confidence}
+
+
+def tasks(segments: list[dict] | None = None, predictions: list[Prediction] | None = None) -> list[dict]:
+    """One Label Studio task per segment, with its paragraph as context, in corpus order.
+
+    With predictions, a segment's predicted fields form one Label Studio prediction whose score is
+    the lowest confidence over them; tasks are then ordered least confident first (ties by segment
+    id), and tasks without any prediction follow in corpus order."""
+    corpus = load_segments()
+    segments = corpus if segments is None else segments
     paragraphs: dict[tuple[str, int], list[str]] = {}
-    for s in segments:
+    for s in corpus:
         paragraphs.setdefault((s["article_id"], s["paragraph"]), []).append(s["text"])
-    return [
-        {
+    by_segment: dict[str, list[Prediction]] = {}
+    for p in predictions or []:
+        by_segment.setdefault(p.segment_id, []).append(p)
+    order = {f: i for i, f in enumerate(schema.ANNOTATION_FIELDS)}
+    out = []
+    for s in segments:
+        task = {
             "data": {
                 "segment_id": s["id"],
                 "sha256": s["sha256"],
                 "article_id": s["article_id"],
                 "text": s["text"],
-                "context": " ".join(paragraphs[(s["article_id"], s["paragraph"])]),
+                "context": " ".join(paragraphs.get((s["article_id"], s["paragraph"]), [s["text"]])),
             }
         }
-        for s in segments
-    ]
+        mine = sorted(by_segment.get(s["id"], []), key=lambda p: order[p.field])
+        if mine:
+            task["predictions"] = [{
+                "model_version": " + ".join(dict.fromkeys(p.model_version for p in mine)),
+                "score": min(p.confidence for p in mine),
+                "result": [prediction_region(p) for p in mine],
+            }]
+        out.append(task)
+    if predictions is None:
+        return out
+    predicted = sorted((t for t in out if "predictions" in t),
+                       key=lambda t: (t["predictions"][0]["score"], t["data"]["segment_id"]))
+    return predicted + [t for t in out if "predictions" not in t]
 
 
 def _region(result: list, field: str, kind: str) -> tuple[dict | None, str | None]:
@@ -68,7 +128,7 @@ def _region(result: list, field: str, kind: str) -> tuple[dict | None, str | Non
     return None, f"missing {field}"
 
 
-def _value(result: list, field: str) -> tuple[object, str | None]:
+def field_value(result: list, field: str) -> tuple[object, str | None]:
     """The label(s) or text given for a field, or (None, why not)."""
     if field in schema.TEXT_FIELDS:
         value, why = _region(result, field, "textarea")
@@ -89,84 +149,3 @@ def _value(result: list, field: str) -> tuple[object, str | None]:
     if len(choices) > 1:
         return None, f"{len(choices)} choices for {field}, expected one"
     return choices[0], None
-
-
-def import_export(path: Path, annotator: str | int | None = None) -> list[dict]:
-    """Annotator-file records from a Label Studio JSON export (one annotation per task).
-
-    With several annotations on a task, `annotator` (the export's `completed_by`) picks one;
-    cancelled annotations are ignored. Every problem is collected and raised at once.
-    """
-    problems: list[Problem] = []
-    segments = {s["id"]: s for s in load_segments()}
-    try:
-        exported = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(path, 0, f"not valid UTF-8 (byte offset {exc.start})")]) from None
-    except ValueError as exc:
-        raise ValidationError([Problem(path, 0, f"invalid JSON ({str(exc).splitlines()[0][:120]})")]) from None
-    except RecursionError:
-        raise ValidationError([Problem(path, 0, "invalid JSON (nested too deeply)")]) from None
-    except OSError as exc:
-        raise ValidationError([Problem(path, 0, f"cannot read ({exc.strerror})")]) from None
-    if not isinstance(exported, list):
-        raise ValidationError([Problem(path, 0, "expected a JSON list of tasks (Label Studio JSON export)")])
-    records = []
-    for n, task in enumerate(exported, start=1):
-        where = f"task {task.get('id', n)}" if isinstance(task, dict) else f"task #{n}"
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            problems.append(Problem(path, n, f"{where}: no data object"))
-            continue
-        annotations = [
-            a
-            for a in task.get("annotations") or []
-            if isinstance(a, dict) and not a.get("was_cancelled")
-            and (annotator is None or str(_completed_by(a)) == str(annotator))
-        ]
-        if len(annotations) != 1:
-            problems.append(
-                Problem(path, n, f"{where}: {len(annotations)} usable annotations, expected exactly 1"
-                        + ("" if annotator is not None else " (choose one with --annotator)"))
-            )
-            continue
-        result = annotations[0].get("result")
-        result = result if isinstance(result, list) else []
-        data = task["data"]
-        record = {"id": data.get("segment_id")}
-        where = f"{where} (segment {record['id']})" if isinstance(record["id"], str) else where
-        issues = [f"data.{k} missing or not a string" for k in ("segment_id", "sha256", "text")
-                  if not isinstance(data.get(k), str)]
-        issues += [f"result region {i} is not an object" for i, r in enumerate(result) if not isinstance(r, dict)]
-        for field in schema.ANNOTATION_FIELDS:
-            record[field], why = _value(result, field)
-            if why:
-                issues.append(why)
-        if not issues:
-            issues += check_values(record)
-        if not issues:
-            segment = segments.get(record["id"])
-            if segment is not None and (data["sha256"] != segment["sha256"] or data["text"] != segment["text"]):
-                issues.append("text mismatch: the segment's text or hash changed since export, re-check this label")
-        if issues:
-            problems.append(Problem(path, n, f"{where}: {'; '.join(issues)}"))
-            continue
-        records.append(record)
-    if problems:
-        raise ValidationError(problems)
-    return records
-
-
-def _completed_by(annotation: dict):
-    who = annotation.get("completed_by")
-    return who.get("id", who.get("email")) if isinstance(who, dict) else who
-
-
-def to_annotator_file(records: list[dict], export: Path, name: str) -> str:
-    """Validate imported records against the schema and segments; return the pass file's text.
-
-    Problems are reported against the export (the file the user has), not the unwritten output."""
-    text = dumps_jsonl(sorted(records, key=lambda r: r["id"]))
-    _, problems = check_pass_text(export, text, {s["id"]: s for s in load_segments()})
-    if problems:
-        raise ValidationError([Problem(export, 0, p.message) for p in problems])
-    return text

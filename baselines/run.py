@@ -200,15 +200,20 @@ def pass_labels(task: str) -> dict[str, dict[str, str]]:
 
 def annotator_ceiling(task: str) -> list[dict]:
     """Each pass scored against the labels the *other* passes agree on (not against a gold it
-    helped make); rows where the other passes disagree are left out, and `n` says how many remain."""
+    helped make), on the rows it labelled; rows where the other passes disagree or that no other
+    pass labelled are left out, and `n` says how many remain."""
     rows = data.all_rows(task)
     test_ids = set(data.task_frames(task)["test"]["id"])
     passes = pass_labels(task)
     out = []
     for name in sorted(passes):
-        others = [labels for other, labels in passes.items() if other != name]
-        ref = {i: others[0][i] for i in rows["id"] if len({json.dumps(o[i]) for o in others}) == 1}
         mine = passes[name]
+        others = [labels for other, labels in passes.items() if other != name]
+        ref = {}
+        for i in rows["id"]:
+            given = [o[i] for o in others if i in o]
+            if i in mine and given and len({json.dumps(g) for g in given}) == 1:
+                ref[i] = given[0]
         kept = rows[rows["id"].isin(ref)]
         folds = []
         for fold in sorted(kept["fold"].unique()):

@@ -122,3 +122,152 @@ def test_bad_input_is_one_line_and_changes_nothing(case, tmp_path):
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
     assert digest(repo) == before
+
+
+# -- the README's walk-through, end to end -------------------------------------------------------
+
+WALK_HEADING = "## Extend the benchmark with your own articles"
+FIRST = {"id": 7, "email": "first@example.org"}
+SECOND = {"id": 8, "email": "second@example.org"}
+
+
+def walkthrough() -> list[str]:
+    """The commands of the README's walk-through, in order, as printed."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index(WALK_HEADING):].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith(".venv/bin/python -m ")]
+
+
+def practice_labels(segment: dict) -> dict:
+    """What a careful annotator gives each sentence of the practice article (constructed, not news)."""
+    text = segment["text"]
+    base = {"segment_type": "body", "topic": "other", "frame": "other", "frames": ["other"],
+            "stance_us_restrictions": "none", "stance_huawei": "none", "stance_china_self_reliance": "none",
+            "speech": "author", "source_type": "author", "source_name": ""}
+    if segment["index"] == 0:
+        return {**base, "segment_type": "headline"}
+    if "licence rule slows" in text:
+        return {**base, "topic": "export_controls", "frame": "economic", "frames": ["economic"],
+                "speech": "reported", "source_type": "other_industry", "source_name": "Example Widgets Ltd."}
+    if "We would like the rule to end" in text:
+        return {**base, "topic": "export_controls", "frame": "policy_prescription_and_evaluation",
+                "frames": ["policy_prescription_and_evaluation"], "stance_us_restrictions": "against",
+                "speech": "direct_quote", "source_type": "other_industry", "source_name": "unnamed"}
+    if "ministry replied" in text:
+        return {**base, "topic": "export_controls", "frame": "economic", "frames": ["economic"],
+                "speech": "reported", "source_type": "other", "source_name": "unnamed"}
+    return {**base, "segment_type": "boilerplate"}
+
+
+def regions(labels: dict) -> list[dict]:
+    """An annotation's result as Label Studio exports it (no region for an empty text area)."""
+    out = []
+    for field, value in labels.items():
+        if field == "source_name":
+            if value:
+                out.append({"id": f"r-{field}", "from_name": field, "to_name": "text", "type": "textarea",
+                            "origin": "manual", "value": {"text": [value]}})
+            continue
+        out.append({"id": f"r-{field}", "from_name": field, "to_name": "text", "type": "choices",
+                    "origin": "manual", "value": {"choices": value if isinstance(value, list) else [value]}})
+    return out
+
+
+def make_exports(repo: Path) -> dict[str, str]:
+    """first.json (full JSON; the first annotator keeps the model's topic where it is right) and
+    second.json (JSON-MIN; the second annotator differs from the first on one topic). Returns the
+    topic the model predicted per segment."""
+    tasks = json.loads((repo / "ls_tasks" / "tasks.json").read_text(encoding="utf-8"))
+    segments = {s["id"]: s for s in map(json.loads, (repo / "labeling" / "segments.jsonl").read_text(
+        encoding="utf-8").splitlines())}
+    full, minimal, predicted = [], [], {}
+    for n, task in enumerate(tasks, start=1):
+        sid = task["data"]["segment_id"]
+        labels = practice_labels(segments[sid])
+        prediction = {**task["predictions"][0], "id": 500 + n}
+        [topic] = [r["value"]["choices"][0] for r in prediction["result"] if r["from_name"] == "topic"]
+        predicted[sid] = topic
+        full.append({"id": n, "data": task["data"], "predictions": [prediction], "annotations": [{
+            "id": 100 + n, "completed_by": FIRST, "result": regions(labels), "was_cancelled": False,
+            "parent_prediction": prediction["id"], "created_at": "2026-11-23T10:00:00Z", "lead_time": 3.0}]})
+        second = dict(labels)
+        if "licence rule slows" in segments[sid]["text"]:
+            second["topic"] = "semiconductors"
+        flat = {k: (v if not isinstance(v, list) or len(v) == 1 else {"choices": v}) for k, v in second.items()
+                if k != "source_name" or v}
+        flat = {k: (v[0] if isinstance(v, list) else v) for k, v in flat.items()}
+        minimal.append({**task["data"], "id": n, **flat, "annotator": SECOND["email"], "annotation_id": 200 + n,
+                        "created_at": "2026-11-23T11:00:00Z", "updated_at": "2026-11-23T11:00:00Z", "lead_time": 2.0})
+    (repo / "first.json").write_text(json.dumps(full, indent=1), encoding="utf-8")
+    (repo / "second.json").write_text(json.dumps(minimal, indent=1), encoding="utf-8")
+    return predicted
+
+
+def fill_decisions(repo: Path) -> int:
+    """The adjudicator fills in the template and appends it, as the README says."""
+    lines = [json.loads(x) for x in (repo / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        line.update(label=line["_passes"]["annotator_4"],
+                    rationale="Topic rule: the sentence is about a licence rule on shipments, an export control.")
+    with (repo / "labeling" / "annotations" / "adjudication.jsonl").open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(line) + "\n" for line in lines)
+    return len(lines)
+
+
+@pytest.mark.slow
+def test_the_readme_walkthrough_adds_a_fifth_article_end_to_end(tmp_path):
+    repo = copy_repo(tmp_path / "techsanctions")
+    shutil.copy(ARTICLE, repo / "my_article.txt")
+    shutil.copy(METADATA, repo / "my_article.json")
+    commands = walkthrough()
+    assert len(commands) >= 14
+    outputs: list[str] = []
+    golds = 0
+    predicted: dict[str, str] = {}
+    for line in commands:
+        args = line.split()[1:]
+        if "labelstudio-import" in args and "first.json" in args:
+            predicted = make_exports(repo)
+        if args[-1] == "gold":
+            golds += 1
+            if golds == 2:
+                assert fill_decisions(repo) == 1
+        done = cli(repo, *args)
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+        outputs.append(done.stdout)
+    by_verb = dict(zip((c.split()[3] + (" " + c.split()[4] if c.split()[3] == "labelstudio-import" else "")
+                        for c in commands), outputs))
+    assert "wrote 6 tasks" in by_verb["labelstudio-export"]
+    tasks = json.loads((repo / "ls_tasks" / "tasks.json").read_text(encoding="utf-8"))
+    scores = [t["predictions"][0]["score"] for t in tasks]
+    assert scores == sorted(scores) and all(t["data"]["article_id"] == "005_mine" for t in tasks)
+    assert "JSON-MIN" in by_verb["labelstudio-import second.json"]
+
+    mine = {r["id"]: r for r in map(json.loads, (repo / "labeling" / "annotations" / "annotator_4.jsonl")
+                                   .read_text(encoding="utf-8").splitlines())}
+    segments = [s for s in map(json.loads, (repo / "labeling" / "segments.jsonl").read_text(encoding="utf-8")
+                               .splitlines()) if s["article_id"] == "005_mine"]
+    for s in segments:
+        kept = practice_labels(s)["topic"] == predicted[s["id"]]
+        assert ("topic" in mine[s["id"]].get("from_prediction", [])) == kept
+
+    assert "5 of 5 articles have complete gold" in outputs[-3]
+    assert "built data: 5 articles" in outputs[-2]
+    import pyarrow.parquet as pq
+
+    articles = pq.read_table(repo / "data" / "articles" / "full.parquet").to_pylist()
+    assert sorted(a["article_id"] for a in articles)[-1] == "005_mine" and len(articles) == 5
+    assert len({a["fold"] for a in articles}) == 5 and {a["split"] for a in articles} == {"train", "validation", "test"}
+    split_of = {a["article_id"]: a["split"] for a in articles}
+    for split in ("train", "validation", "test"):
+        rows = pq.read_table(repo / "data" / "sentences" / f"{split}.parquet").to_pylist()
+        assert {r["article_id"] for r in rows} == {a for a, sp in split_of.items() if sp == split}
+    gold_rules = {r["id"]: r["rules"] for r in map(json.loads, (repo / "labeling" / "annotations" / "gold.jsonl")
+                                                   .read_text(encoding="utf-8").splitlines())}
+    assert sum(rule == "adjudicated" for s in segments for rule in gold_rules[s["id"]].values()) == 1
+    report = json.loads((repo / "labeling" / "annotations" / "agreement.json").read_text(encoding="utf-8"))
+    assert report["segments"] == 110 and report["other_groups"][0]["annotators"] == ["annotator_4", "annotator_5"]
+    results = json.loads((repo / "baselines" / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results
+    for check in (("labeling", "validate"), ("labeling", "build", "--check"), ("labeling", "segments", "--check")):
+        assert cli(repo, "-m", *check).returncode == 0, check

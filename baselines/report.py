@@ -34,7 +34,8 @@ def _ci(value: float | None, interval: list[float] | None) -> str:
 
 def _main(run: dict, protocol: str) -> float:
     """A run's main score for ranking; an undefined score ranks last."""
-    value = run[protocol]["evaluation"]["main"]
+    evaluation = run[protocol]["evaluation"]
+    value = None if evaluation is None else evaluation["main"]
     return -1.0 if value is None else value
 
 
@@ -107,8 +108,9 @@ def detectable_markdown(results: dict) -> str:
 
 
 def ranked(results: dict, task: str, protocol: str) -> list[dict]:
-    """Runs of one task, baselines by main score (best first), then the annotators."""
-    runs = [r for r in results["runs"] if r["task"] == task]
+    """Runs of one task, baselines by main score (best first), then the annotators (an annotator
+    pass with no rows in the protocol's evaluation, e.g. one that labelled only added articles, is left out)."""
+    runs = [r for r in results["runs"] if r["task"] == task and r[protocol]["evaluation"] is not None]
     key = lambda r: (-_main(r, protocol), r["baseline"])  # noqa: E731
     return sorted((r for r in runs if r["kind"] == "baseline"), key=key) + sorted(
         (r for r in runs if r["kind"] == "annotator"), key=key

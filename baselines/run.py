@@ -225,7 +225,8 @@ def annotator_ceiling(task: str) -> list[dict]:
         out.append({
             "task": task, "baseline": name, "kind": "annotator",
             "split": {"params": {}, "validation_main": None,
-                      "evaluation": metrics.evaluate(task, [ref[i] for i in test], [mine[i] for i in test])},
+                      "evaluation": metrics.evaluate(task, [ref[i] for i in test], [mine[i] for i in test])
+                      if test else None},
             "cv": {"folds": folds, **_fold_summary(task, folds),
                    "evaluation": metrics.evaluate(task, [ref[i] for i in kept["id"]], [mine[i] for i in kept["id"]])},
         })

@@ -127,8 +127,9 @@ def test_bad_input_is_one_line_and_changes_nothing(case, tmp_path):
 # -- the README's walk-through, end to end -------------------------------------------------------
 
 WALK_HEADING = "## Extend the benchmark with your own articles"
-FIRST = {"id": 7, "email": "first@example.org"}
-SECOND = {"id": 8, "email": "second@example.org"}
+FIRST = 1
+SECOND = 2
+"""Label Studio user ids, as its export API names annotators."""
 
 
 def walkthrough() -> list[str]:
@@ -196,7 +197,7 @@ def make_exports(repo: Path) -> dict[str, str]:
         flat = {k: (v if not isinstance(v, list) or len(v) == 1 else {"choices": v}) for k, v in second.items()
                 if k != "source_name" or v}
         flat = {k: (v[0] if isinstance(v, list) else v) for k, v in flat.items()}
-        minimal.append({**task["data"], "id": n, **flat, "annotator": SECOND["email"], "annotation_id": 200 + n,
+        minimal.append({**task["data"], "id": n, **flat, "annotator": SECOND, "annotation_id": 200 + n,
                         "created_at": "2026-11-23T11:00:00Z", "updated_at": "2026-11-23T11:00:00Z", "lead_time": 2.0})
     (repo / "first.json").write_text(json.dumps(full, indent=1), encoding="utf-8")
     (repo / "second.json").write_text(json.dumps(minimal, indent=1), encoding="utf-8")

@@ -600,8 +600,9 @@ annotations into labeling/annotations/NAME.jsonl (or --out), validated against t
 - Partial exports are fine: a task without a usable annotation (none, only
   cancelled ones, or none by --annotator) is pending; it is counted and skipped.
 - A task with several annotations needs --annotator: an e-mail or a numeric
-  user id (full JSON gives ids in completed_by, e-mails where the export has
-  user details; JSON-MIN gives the e-mail).
+  user id. Exports name users by id (completed_by; JSON-MIN's annotator), and
+  by e-mail only where they carry user details (Label Studio's export API in
+  version 1.23 gives ids only; its users are listed under Organization).
 - The file is merged, not replaced: new segments are added, re-annotated ones
   updated (both counted), records kept in segment id order. A merge never
   writes fewer records than the file had (lines that no longer validate would
@@ -609,7 +610,8 @@ annotations into labeling/annotations/NAME.jsonl (or --out), validated against t
 - Model assistance: for a full JSON export of tasks with predictions, each
   field whose label the annotator kept as predicted is listed in the record's
   from_prediction (the label is still the annotator's); the prediction is the
-  annotation's parent_prediction, else the task's only prediction. The command
+  annotation's parent_prediction, else the one the export nests in the
+  annotation, else the task's only prediction. The command
   prints, per field, how many labels were kept from the predictions. JSON-MIN
   carries no predictions, so from_prediction is left out (and the output says so).""",
     )

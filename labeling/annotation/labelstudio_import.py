@@ -199,7 +199,7 @@ def import_export(path: Path, annotator: str | int | None = None) -> Imported:
                                     + (" (choose one with --annotator)" if who is None else "")))
             continue
         record, issues = _record(task, usable[0], segments)
-        if record is not None and record["id"] is not None and isinstance(record["id"], str):
+        if isinstance(record["id"], str):
             where = f"{where} (segment {record['id']})"
         if issues:
             problems.append(Problem(path, task.line, f"{where}: {'; '.join(issues)}"))
@@ -238,7 +238,8 @@ def _check_annotator(path: Path, tasks: list[Task], who: str) -> None:
                      f"{'; '.join(names) or 'none'}){hint}")
 
 
-def _record(task: Task, annotation: Annotation, segments: dict[str, dict]) -> tuple[dict | None, list[str]]:
+def _record(task: Task, annotation: Annotation, segments: dict[str, dict]) -> tuple[dict, list[str]]:
+    """The annotator-file record an annotation gives, and every problem of it."""
     data = task.data
     record = {"id": data.get("segment_id")}
     issues = [f"data.{k} missing or not a string" for k in ("segment_id", "sha256", "text")

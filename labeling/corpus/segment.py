@@ -38,6 +38,7 @@ _TIME_FOLLOWERS = frozenset(
     "January February March April May June July August September October November December "
     "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
 )
+_LOCAL_TIME = re.compile(r"(?:[A-Z][\w.-]*\s+){1,3}time\b")
 _FIRST_WORD = re.compile(r"[“‘\"(]?(\w+)")
 # Quotations whose inside sentencex leaves unsplit, and whether an inside holds a sentence end.
 _QUOTATION = re.compile(r"“([^“”]*)”|«([^«»]*)»|\"([^\"]*)\"|‘([^‘’]*)’(?!\w)")
@@ -232,7 +233,7 @@ def _split_points(line: str) -> list[int]:
             for end in marker_ends:
                 following = end + len(line[end:]) - len(line[end:].lstrip())
                 starts = [s for s in starts if not end <= s <= following]
-            starts += items
+            starts += items[1:]  # the first item stays with any lead-in ("The rules: 1. ...")
             extra = True
     return sorted(set(starts)) if extra else starts
 
@@ -250,7 +251,7 @@ def _joins_previous(previous: str, current: str) -> bool:
         return True
     if _TIME_END.search(tail):
         word = _FIRST_WORD.match(current)
-        return word is not None and word.group(1) in _TIME_FOLLOWERS
+        return word is not None and (word.group(1) in _TIME_FOLLOWERS or _LOCAL_TIME.match(current) is not None)
     return False
 
 

@@ -51,16 +51,20 @@ _QUOTE_BOUNDARY = re.compile(r"(?<=[.!?])\s*[”»](?=\s+[“‘\"(]?[A-Z])")
 _PERIOD_BEFORE_ELLIPSIS = re.compile(r"(?<=\w)(\.)(?:[ \t]\.){3}[ \t]+(?=[“‘\"(]?[A-Z])")
 # A sentence-final "…" before a capitalised word other than "I" (as sentencex treats "...").
 _ELLIPSIS_END = re.compile(r"…[\"'”’»)\]]*(?=\s+[“‘\"(]?(?!I\b)[A-Z])")
-# Non-ASCII whitespace, handed to sentencex as a space; a plain split for text it cannot read.
-_WIDE_SPACE = re.compile(r"[^\S\t\n\x0b\x0c\r\x1c-\x1f ]")
-_TO_ASCII_SPACE = str.maketrans(dict.fromkeys(
+# Whitespace beyond ASCII (every such str.isspace() character), handed to sentencex as a space.
+WIDE_SPACES = (
     "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000", " "))
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_WIDE_SPACE = re.compile(f"[{WIDE_SPACES}]")
+_TO_ASCII_SPACE = str.maketrans(WIDE_SPACES, " " * len(WIDE_SPACES))
+# Where a sentence ends if sentencex cannot read a text at all.
 _FALLBACK_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[“‘\"(]?[A-Z])")
-# A list marker: an optional bullet, then 1. 1) 1.) (1) a. a) (a), then a space.
-_BULLETS = "•◦▪‣⁃*-–"
-_LIST_MARKER = re.compile(r"([" + _BULLETS + r"][ \t]*)?(\(?)(\d{1,3}|[ivx]{1,4}|[a-zA-Z])(\.\)|[.)])(?=[ \t]+\S)")
-_MAY_OPEN_LIST = re.compile(r"[" + _BULLETS + r"(\d\w]")
+# A list marker: an optional bullet, then 1. 1) 1.) (1) a. a) (a) i. (a roman numeral), then a space.
+_BULLETS = "•◦▪‣⁃*–-"
+_BULLET = "[" + re.escape(_BULLETS) + "]"
+_LIST_MARKER = re.compile("(" + _BULLET + r"[ \t]*)?(\(?)(\d{1,3}|[ivx]{1,4}|[a-zA-Z])(\.\)|[.)])(?=[ \t]+\S)")
+_MAY_OPEN_LIST = re.compile("[" + re.escape(_BULLETS) + r"(\w]")
 _ROMAN = dict(zip("i ii iii iv v vi vii viii ix x".split(), "ii iii iv v vi vii viii ix x xi".split()))
 
 
@@ -134,10 +138,12 @@ def _library_starts(text: str, offset: int = 0) -> list[int]:
         if type(exc).__name__ != "PanicException":
             raise
         return [m.end() + offset for m in _FALLBACK_END.finditer(text)]
-    starts = list(accumulate(map(len, pieces), initial=offset))[1:-1]
-    if len(pieces) > 1 and "".join(pieces) != text:
-        starts = [b["start_index"] + offset for b in get_sentence_boundaries("en", text)[1:]]
-    return starts
+    if len(pieces) < 2:
+        return []
+    starts = list(accumulate(map(len, pieces), initial=offset))
+    if starts[-1] - offset != len(text):  # the pieces are consecutive slices of the text
+        return [b["start_index"] + offset for b in get_sentence_boundaries("en", text)[1:]]
+    return starts[1:-1]
 
 
 def _quotation_starts(line: str) -> list[int]:
@@ -164,8 +170,8 @@ def _successor(value: str) -> str | None:
 def _list_items(line: str) -> tuple[list[int], list[int]]:
     """(item starts, marker ends) of a list that opens the line or follows a colon.
 
-    Items count in sequence (1. 2. 3., a) b) c), 9. 10., i. ii.), each after a space; a
-    capital-letter marker counts only when its successor follows, as "A." alone is an initial."""
+    Items count in sequence (1. 2. 3., a) b) c), 9. 10., i. ii.), each after a space. A lone
+    marker counts only at the start of the line and not as a capital letter ("A." is an initial)."""
     match = _LIST_MARKER.match(line)
     colon = line.find(": ")
     while match is None and colon >= 0:
@@ -173,6 +179,7 @@ def _list_items(line: str) -> tuple[list[int], list[int]]:
         colon = line.find(": ", colon + 2)
     if match is None:
         return [], []
+    lone_ok = match.start() == 0 and not match.group(3).isupper()
     starts, ends = [], []
     while match:
         bullet, paren, value, close = match.groups()
@@ -181,11 +188,10 @@ def _list_items(line: str) -> tuple[list[int], list[int]]:
         nxt = _successor(value)
         if nxt is None:
             break
-        # value may be a roman numeral read as a letter (i, v, x): try the letter too
         match = _next_marker(line, match.end(), paren, nxt, close)
-        if match is None and len(value) == 1 and value.lower() in _ROMAN:
+        if match is None and len(value) == 1 and value.lower() in _ROMAN:  # i, v, x as letters
             match = _next_marker(line, ends[-1], paren, chr(ord(value) + 1), close)
-    if len(starts) == 1 and line[ends[0] - 2 : ends[0] - 1].isupper():
+    if len(starts) == 1 and not lone_ok:
         return [], []
     return starts, ends
 
@@ -193,7 +199,7 @@ def _list_items(line: str) -> tuple[list[int], list[int]]:
 def _next_marker(line: str, pos: int, paren: str, value: str, close: str) -> re.Match | None:
     """The next list marker of the same shape with the given value, after a space."""
     pattern = (
-        r"(?<=\s)([" + _BULLETS + r"][ \t]*)?(" + re.escape(paren) + r")(" + value + r")("
+        r"(?<=\s)(" + _BULLET + r"[ \t]*)?(" + re.escape(paren) + r")(" + value + r")("
         + re.escape(close) + r")(?=[ \t]+\S)"
     )
     return re.compile(pattern).search(line, pos)
@@ -278,7 +284,7 @@ def split_paragraph(line: str) -> list[tuple[int, int]]:
                     first, start = spans[-1][0], spans[-1][1] - 1
                     spans[-1] = (first, first + len(previous[:-1].rstrip()))
                 spans.append((start, stop))
-                previous = stripped
+                previous = line[start:stop]
         cut = end
     return spans
 

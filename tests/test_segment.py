@@ -184,6 +184,7 @@ def test_hard_cases_hold_every_golden_rule_once():
         ("1. Huawei said so. It was late.", ["1. Huawei said so.", "It was late."]),
         ("He won 1. The others lost.", ["He won 1.", "The others lost."]),
         ("x. y", ["x. y"]),
+        ("xx. The end. Then more.", ["xx. The end.", "Then more."]),
         ("The final score: 3. Then they left.", ["The final score: 3.", "Then they left."]),
         ("I. Introduction II. Methods", ["I. Introduction", "II. Methods"]),
         ("h. The eighth i. The ninth", ["h. The eighth", "i. The ninth"]),
@@ -327,7 +328,8 @@ def test_cli_help_documents_offsets():
 WORDS = st.sampled_from(
     ["Mr.", "U.S.", "Jan.", "3", "p.m.", "JD.com.", "“", "”", "\"", "'", "...", "?!", ",", "(", ")",
      "Huawei", "chips", "said", ".", "—", "e.g.", "😀", "עברית", "Ж", "\u200b", "\u00a0", "\t", "a.m.",
-     "A", "I.", "1.", "2.", "(b)", "a)", "…", ". . .", "•", ":", "ET", "Co.", "\u3000", "\u2009"]
+     "A", "I.", "1.", "2.", "(b)", "a)", "…", ". . .", "•", ":", "ET", "Co.", "\u3000", "\u2009",
+     "xx.", "iv)", "z."]
 )
 SEPARATORS = st.sampled_from([" ", " ", " ", "\n", "\r\n", "\n\n", "\u2028", "  "])
 

@@ -158,13 +158,13 @@ def _quotation_starts(line: str) -> list[int]:
 
 
 def _successor(value: str) -> str | None:
-    """The marker value after value in a list (9 -> 10, a -> b, i -> ii), None after z."""
+    """The marker value after value in a list (9 -> 10, a -> b, i -> ii); None if there is none."""
     if value.isdigit():
         return str(int(value) + 1)
-    if value.lower() in _ROMAN:
-        nxt = _ROMAN[value.lower()]
+    nxt = _ROMAN.get(value.lower())
+    if nxt is not None:
         return nxt.upper() if value.isupper() else nxt
-    return chr(ord(value) + 1) if value not in "zZ" else None
+    return chr(ord(value) + 1) if len(value) == 1 and value not in "zZ" else None
 
 
 def _list_items(line: str) -> tuple[list[int], list[int]]:

@@ -21,14 +21,17 @@ OPENING_QUOTES = "“‘«\"'"
 CLOSING_QUOTES = "”’»\"'"
 
 # A segment starting with one of these continues the sentence before it (a spaced ellipsis
-# followed by a word opens a sentence instead).
-_CONTINUATION_START = re.compile(r"(?![.](?:[ \t][.]){2}[ \t]+\w)[,;:.!?)\]}%…”’»]|[\"'](?:\s|$)|[-–—]\s")
+# followed by a word opens a sentence instead; a hyphen joined to a word is a range, "Mon.-Fri.").
+_CONTINUATION_START = re.compile(r"(?![.](?:[ \t][.]){2}[ \t]+\w)[,;:.!?)\]}%…”’»]|[\"'](?:\s|$)|[-–—]\s|[-–]\w")
 _CONTINUATION_CHARS = frozenset(",;:.!?)]}%…”’»\"'-–—")
-# Titles after which a sentence never ends, and a month before a day number.
+# Titles after which a sentence never ends; a month or a counting abbreviation before a number.
 _NON_TERMINAL_END = re.compile(
     r"(?:^|[\s(“‘\"'])(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Rev|Hon|No|Nos|vs)\.$"
 )
-_MONTH_END = re.compile(r"(?:^|\s)(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
+_BEFORE_NUMBER_END = re.compile(
+    r"(?:^|[\s(])(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+    r"|(?i:approx|est|vols?|chap|ch|secs?|figs?|para|pp|p|art|nos?|ca|cf|ed|eds|ext|tel|ref))\.$"
+)
 # a.m./p.m. followed by a time zone, a day or a month stays in its sentence.
 _TIME_END = re.compile(r"(?:^|\s)[aApP]\.[mM]\.$")
 _TIME_FOLLOWERS = frozenset(
@@ -65,6 +68,7 @@ _BULLETS = "•◦▪‣⁃*–-"
 _BULLET = "[" + re.escape(_BULLETS) + "]"
 _LIST_MARKER = re.compile("(" + _BULLET + r"[ \t]*)?(\(?)(\d{1,3}|[ivx]{1,4}|[a-zA-Z])(\.\)|[.)])(?=[ \t]+\S)")
 _MAY_OPEN_LIST = re.compile("[" + re.escape(_BULLETS) + r"(\w]")
+_ENUMERATION_GLUE = re.compile(r"(?:[,;]|\b(?:and|or))\s*$")
 _ROMAN = dict(zip("i ii iii iv v vi vii viii ix x".split(), "ii iii iv v vi vii viii ix x xi".split()))
 
 
@@ -170,8 +174,9 @@ def _successor(value: str) -> str | None:
 def _list_items(line: str) -> tuple[list[int], list[int]]:
     """(item starts, marker ends) of a list that opens the line or follows a colon.
 
-    Items count in sequence (1. 2. 3., a) b) c), 9. 10., i. ii.), each after a space. A lone
-    marker counts only at the start of the line and not as a capital letter ("A." is an initial)."""
+    Items count in sequence (1. 2. 3., a) b) c), 9. 10., i. ii.), each after a space and not after
+    a comma, a semicolon, "and" or "or" (an enumeration inside a sentence). A lone marker counts
+    only at the start of the line and not as a capital letter ("A." is an initial)."""
     match = _LIST_MARKER.match(line)
     colon = line.find(": ")
     while match is None and colon >= 0:
@@ -191,6 +196,8 @@ def _list_items(line: str) -> tuple[list[int], list[int]]:
         match = _next_marker(line, match.end(), paren, nxt, close)
         if match is None and len(value) == 1 and value.lower() in _ROMAN:  # i, v, x as letters
             match = _next_marker(line, ends[-1], paren, chr(ord(value) + 1), close)
+        if match is not None and _ENUMERATION_GLUE.search(line, 0, match.start()):
+            break  # "(1) ...; (2) ... and (3) ..." enumerates inside one sentence
     if len(starts) == 1 and not lone_ok:
         return [], []
     return starts, ends
@@ -253,7 +260,7 @@ def _joins_previous(previous: str, current: str) -> bool:
     tail = previous[-8:]
     if _NON_TERMINAL_END.search(tail):
         return True
-    if _MONTH_END.search(tail) and current[:1].isdigit():
+    if current[0].isdigit() and _BEFORE_NUMBER_END.search(tail):
         return True
     if _TIME_END.search(tail):
         word = _FIRST_WORD.match(current)

@@ -134,6 +134,8 @@ NEWS_FAMILY: tuple[HardCase, ...] = (
     _case("D.C. at end", "He moved to Washington, D.C. The city agreed.",
           "He moved to Washington, D.C.", "The city agreed."),
     _case("Ph.D. inside", "She earned a Ph.D. in physics."),
+    _case("abbreviated day range", "The office is open Mon.-Fri. It closes at noon.",
+          "The office is open Mon.-Fri.", "It closes at noon."),
     _case("month before a day", "From Jan. 3 to March 31, 2022, licences rose."),
     _case("month day at end", "The deadline is Jan. 15. Then the rules apply.",
           "The deadline is Jan. 15.", "Then the rules apply."),
@@ -158,6 +160,7 @@ NEWS_FAMILY: tuple[HardCase, ...] = (
     _case("list (a) (b)", "(a) The first item (b) The second item", "(a) The first item", "(b) The second item"),
     _case("list (1) (2) (3)", "(1) Chips (2) Tools (3) Software", "(1) Chips", "(2) Tools", "(3) Software"),
     _case("list i. ii.", "i. The first item ii. The second item", "i. The first item", "ii. The second item"),
+    _case("enumeration inside a sentence", "The report said: (1) output rose; (2) imports fell; and (3) prices held."),
     _case("list after a colon", "The rules cover: 1. chips 2. tools", "The rules cover: 1. chips", "2. tools"),
     # ellipses
     _case("... before a capital", "It rose... Then it fell.", "It rose...", "Then it fell."),

@@ -211,9 +211,9 @@ def test_a_library_panic_falls_back_to_a_plain_split(monkeypatch):
     def panic(language, text):
         raise PanicException("end byte index is not a char boundary")
 
-    monkeypatch.setattr(segmenter, "segment", panic)
+    monkeypatch.setattr(segmenter, "sentencex_segment", panic)
     assert sentences("It rose. It fell! “Then?” Mr. Li left.") == ["It rose.", "It fell!", "“Then?”", "Mr. Li left."]
-    monkeypatch.setattr(segmenter, "segment", lambda language, text: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(segmenter, "sentencex_segment", lambda language, text: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         sentences("It rose. It fell.")
 

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from sentencex import get_sentence_boundaries, segment
+from sentencex import get_sentence_boundaries
+from sentencex import segment as sentencex_segment
 
 from ..core.errors import InputError
 
@@ -137,7 +138,7 @@ def _library_starts(text: str, offset: int = 0) -> list[int]:
     if not text.isascii() and _WIDE_SPACE.search(text):
         text = text.translate(_TO_ASCII_SPACE)
     try:
-        pieces = segment("en", text)
+        pieces = sentencex_segment("en", text)
     except BaseException as exc:  # a Rust panic surfaces as pyo3's PanicException
         if type(exc).__name__ != "PanicException":
             raise

@@ -105,17 +105,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     lines = [line for _, _, line in compare.corpus_lines(articles)]
     segmenters = compare.available()
     speeds = compare.speeds(lines, segmenters, args.seconds)
+    hard = compare.hard_case_results(segmenters)
     report = {}
-    print(f"{'segmenter':<20} {'segments':>8} {'differing paragraphs':>20} {'MB/s':>8} {'sent/s':>9} {'x ours':>7}")
+    print(f"{'segmenter':<20} {'segments':>8} {'differing paragraphs':>20} {'hard cases':>10} {'MB/s':>8} {'sent/s':>9} {'x ours':>7}")
     for name, fn in segmenters.items():
         diffs = compare.differences(articles, name, fn)
         count = sum(len(fn(line)) for line in lines)
         speed = speeds[name]
-        report[name] = {"segments": count, "differences": diffs, **speed}
+        report[name] = {"segments": count, "differences": diffs, **speed, "hard_cases": hard[name]}
+        right = f"{hard[name]['right']}/{hard[name]['total']}"
         print(
-            f"{name:<20} {count:>8} {len(diffs):>20} {speed['mb_per_s']:>8.3f} "
+            f"{name:<20} {count:>8} {len(diffs):>20} {right:>10} {speed['mb_per_s']:>8.3f} "
             f"{speed['sentences_per_s']:>9.0f} {speed['ratio_to_ours']:>7.2f}"
         )
+    print("\nHard cases (constructed; labeling/devtools/hard_cases.py):\n")
+    print(compare.hard_case_table(hard))
     if args.verbose:
         for name, entry in report.items():
             for d in entry["differences"]:
@@ -471,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="compare our segmentation of the seeds with other libraries (spans and speed)",
         description="Segment the seeds' paragraphs with every installed segmenter; print how many "
-        "paragraphs differ from ours and each one's throughput, measured in one run.",
+        "paragraphs differ from ours, how many constructed hard cases each gets right (and a table "
+        "of them), and each one's throughput, measured in one run.",
     )
     p.add_argument("--seconds", type=positive_float, default=1.0, help="minimum timing per segmenter")
     p.add_argument("--verbose", "-v", action="store_true", help="print every differing span")

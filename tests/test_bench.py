@@ -6,7 +6,7 @@ from labeling.devtools import bench, compare
 def test_only_our_segmenter_meets_the_conventions_among_installed_ones():
     verdicts = {name: bench.meets_conventions(fn) for name, fn in compare.available().items()}
     assert verdicts["techsanctions"] is True
-    assert verdicts["syntok"] is False  # the library we build on misses a.m./p.m. and addresses
+    assert verdicts["syntok"] is False  # misses a.m./p.m. and addresses
 
 
 def test_perturbed_copies_differ_but_keep_their_lines():
@@ -35,3 +35,33 @@ def test_report_flags_unmet_targets():
     assert report["targets"]["main_job_under_15s"]["met"] is False
     table = bench.format_report(report)
     assert "| other | 2.00 |" in table and "| no |" in table
+
+
+def test_hard_case_table_counts_right_per_segmenter():
+    from labeling.devtools import hard_cases
+
+    whole = lambda line: [(0, len(line))]  # noqa: E731 - never splits
+    results = compare.hard_case_results({"whole": whole, "ours": compare.split_paragraph})
+    single = sum(len(c.expected) == 1 for c in hard_cases.CASES)
+    assert results["whole"]["right"] == single < results["whole"]["total"] == len(hard_cases.CASES)
+    assert results["ours"]["right"] == len(hard_cases.CASES)
+    table = compare.hard_case_table(results).splitlines()
+    assert table[0] == "| case | expected | whole | ours |" and len(table) == len(hard_cases.CASES) + 3
+    assert "| GR15 U.S. at sentence end | 2 | wrong | right |" in table
+    assert table[-1] == f"| **right** |  | {single}/{len(hard_cases.CASES)} | {len(hard_cases.CASES)}/{len(hard_cases.CASES)} |"
+
+
+def test_compare_command_reports_hard_cases(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "c.json"
+    run = subprocess.run([sys.executable, "-m", "labeling", "compare", "--seconds", "0.01", "--output", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    ours = report["techsanctions"]
+    assert ours["hard_cases"]["right"] == ours["hard_cases"]["total"] and ours["differences"] == []
+    assert f"| **right** |  | {ours['hard_cases']['right']}/" in run.stdout
+    assert all({"mb_per_s", "hard_cases", "differences"} <= set(e) for e in report.values())

@@ -1,7 +1,9 @@
-"""Our segmenter beside other sentence-segmentation libraries: differing spans and throughput.
+"""Our segmenter beside other sentence-segmentation libraries: differing spans, hard cases and
+throughput.
 
-Every segmenter gets the same paragraphs (the non-blank lines of the seeds), so the comparison
-is about sentence boundaries, not line handling. Libraries that are not installed are skipped.
+Every segmenter gets the same paragraphs (the non-blank lines of the seeds, and the constructed
+hard cases), so the comparison is about sentence boundaries, not line handling. Libraries that are
+not installed are skipped.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from ..core.tables import markdown_table
 from ..corpus.segment import paragraphs, split_paragraph
+from . import hard_cases
 
 Spans = list[tuple[int, int]]
 
@@ -138,3 +142,23 @@ def speeds(lines: list[str], segmenters: dict[str, Callable[[str], Spans]], min_
     for entry in out.values():
         entry["ratio_to_ours"] = entry["mb_per_s"] / ours
     return out
+
+
+def hard_case_results(segmenters: dict[str, Callable[[str], Spans]]) -> dict[str, dict]:
+    """Per segmenter: how many hard cases it gets exactly right, and its sentences for each."""
+    out = {}
+    for name, fn in segmenters.items():
+        cases = hard_cases.score(fn)
+        out[name] = {"right": sum(c["right"] for c in cases.values()), "total": len(cases), "cases": cases}
+    return out
+
+
+def hard_case_table(results: dict[str, dict]) -> str:
+    """Case, expected sentence count, right or wrong for each segmenter; then the count right."""
+    names = list(results)
+    rows = [
+        [case.name, len(case.expected), *("right" if results[n]["cases"][case.name]["right"] else "wrong" for n in names)]
+        for case in hard_cases.CASES
+    ]
+    rows.append(["**right**", "", *(f"{results[n]['right']}/{results[n]['total']}" for n in names)])
+    return markdown_table(["case", "expected", *names], rows)

@@ -294,15 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "corpus-bench",
-        help="time the corpus command on synthetic corpora and 1 and 2 workers",
+        help="time the corpus command on synthetic corpora, in one process and on 1 and 2 workers",
         description="Build synthetic corpora (the seed articles repeated with new ids and small "
         "perturbations) in a temporary folder, fit a small model on the train split of data/, and time "
         "`corpus` end to end (cluster start included) for every size and number of workers; write the "
         "figures as JSON and, with --update-readme, the table of the README's corpus-scaling block.",
     )
     p.add_argument("--sizes", type=_counts, default=(400, 4000), help="corpus sizes in articles (default: 400,4000)")
-    p.add_argument("--workers", type=_counts, default=(1, 2),
-                   help="local cluster sizes; 0 is the single-process run (default: 1,2)")
+    p.add_argument("--workers", type=_counts, default=(0, 1, 2),
+                   help="local cluster sizes; 0 is the same work in one process, for reference (default: 0,1,2)")
     p.add_argument("--output", type=Path, default=DOCS_DIR / "corpus_benchmark.json",
                    help="JSON file to write (default: docs/corpus_benchmark.json)")
     p.add_argument("--update-readme", action="store_true", help="write the table into README.md")

@@ -321,6 +321,8 @@ def run(src: Path, out: Path, scorer: Scorer, *, sample: int = 100, partitions: 
         print(f"skipped {len(corpus.bad_rows)} bad row(s)" + (f" ({more} more not shown)" if more > 0 else "")
               + f"; listed in {shown(out / 'bad_rows.jsonl')}", file=sys.stderr)
     parts = partition(corpus.articles, partitions)
+    if not quiet and scheduler is None and workers:
+        print(f"starting a local Dask cluster of {workers} worker process(es) on 127.0.0.1", file=sys.stderr)
     owned = out.is_dir() and all(p.name in OUTPUT_FILES or (p.name.startswith("part-") and p.suffix == ".parquet")
                                  for p in out.iterdir())
 

@@ -57,7 +57,7 @@ def cluster_start(workers: int) -> float:
     return time.perf_counter() - start
 
 
-def run(sizes=(400, 4000), workers=(1, 2)) -> dict:
+def run(sizes=(400, 4000), workers=(0, 1, 2)) -> dict:
     """Time the corpus path for every size and number of workers; speed-ups relative to 1 worker."""
     scorer = bench_scorer()
     rows = []

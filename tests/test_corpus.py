@@ -264,3 +264,12 @@ def test_benchmark_report_table(tmp_path):
     lines = [line for line in table.splitlines() if line.startswith("| 4 ")]
     assert len(lines) == 2 and lines[1].endswith("| 2.00 |")
     assert "shared with other work" in table
+
+
+def test_readme_scaling_block_shows_the_committed_figures():
+    from labeling.core import docblocks
+    from labeling.core.paths import DOCS_DIR, README
+
+    report = json.loads((DOCS_DIR / "corpus_benchmark.json").read_text(encoding="utf-8"))
+    assert {(r["articles"], r["workers"]) for r in report["runs"]} >= {(400, 1), (400, 2), (4000, 1), (4000, 2)}
+    assert docblocks.is_current(README, corpus_bench.BLOCK, corpus_bench.format_report(report))

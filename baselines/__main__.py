@@ -133,9 +133,9 @@ def _count(value: str, least: int = 0) -> int:
     return int(value)
 
 
-def _counts(value: str) -> tuple[int, ...]:
-    """argparse type: comma-separated whole numbers, e.g. 400,4000."""
-    return tuple(_count(v) for v in value.split(","))
+def _counts(value: str, least: int = 0) -> tuple[int, ...]:
+    """argparse type: comma-separated whole numbers of at least `least`, e.g. 400,4000."""
+    return tuple(_count(v, least) for v in value.split(","))
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
         "`corpus` end to end (cluster start included) for every size and number of workers; write the "
         "figures as JSON and, with --update-readme, the table of the README's corpus-scaling block.",
     )
-    p.add_argument("--sizes", type=_counts, default=(400, 4000), help="corpus sizes in articles (default: 400,4000)")
+    p.add_argument("--sizes", type=partial(_counts, least=1), default=(400, 4000), help="corpus sizes in articles (default: 400,4000)")
     p.add_argument("--workers", type=_counts, default=(0, 1, 2),
                    help="local cluster sizes; 0 is the same work in one process, for reference (default: 0,1,2)")
     p.add_argument("--output", type=Path, default=DOCS_DIR / "corpus_benchmark.json",

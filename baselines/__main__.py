@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from labeling.core import cli
@@ -142,6 +143,50 @@ def cmd_pre_annotate(args: argparse.Namespace) -> int:
     preannotation.write(args.out, predictions)
     fields = sorted({p.field for p in predictions}, key=preannotation.PREDICTION_FIELDS.index)
     print(f"wrote {len(predictions)} predictions ({', '.join(fields)}) for {len(segments)} segments to {shown(args.out)}")
+
+def _count(value: str, least: int = 0) -> int:
+    """argparse type: a whole number of at least `least`."""
+    if not value.strip().isdigit() or len(value.strip()) > 9 or int(value) < least:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a whole number of at least {least}")
+    return int(value)
+
+
+def _counts(value: str, least: int = 0) -> tuple[int, ...]:
+    """argparse type: comma-separated whole numbers of at least `least`, e.g. 400,4000."""
+    return tuple(_count(v, least) for v in value.split(","))
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from . import corpus
+
+    if args.scheduler and args.workers is not None:
+        raise InputError("--workers sets the size of a local cluster; with --scheduler the cluster's own workers run")
+    workers = corpus.default_workers() if args.workers is None else args.workers
+    scorer = corpus.scorer_from_file(args.model, args.target)
+    summary = corpus.run(args.src, args.out, scorer, sample=args.sample, partitions=args.partitions,
+                         workers=workers, scheduler=args.scheduler, strict=args.strict, force=args.force,
+                         quiet=args.quiet, inputs=(args.model,))
+    print(f"scored {summary.sentences} sentences of {summary.articles} articles ({summary.mode}) into "
+          f"{summary.partitions} partition(s) in {shown(args.out)}/; sample of {summary.sample} in sample.jsonl; "
+          f"{summary.bad_rows} bad row(s) in bad_rows.jsonl")
+    return 0
+
+
+def cmd_corpus_bench(args: argparse.Namespace) -> int:
+    from labeling.core import docblocks
+    from labeling.core.paths import README
+
+    from . import corpus_bench
+
+    check_output_file(args.output)
+    report = corpus_bench.run(args.sizes, args.workers)
+    table = corpus_bench.format_report(report)
+    print(table)
+    write_atomic(args.output, dumps_json(report))
+    print(f"\nwrote {shown(args.output)}")
+    if args.update_readme:
+        docblocks.sync(README, corpus_bench.BLOCK, table)
+        print("updated the corpus scaling block of README.md")
     return 0
 
 
@@ -240,6 +285,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", nargs="+", metavar="ID", help="only the segments of these articles")
     p.add_argument("--out", required=True, type=Path, help="predictions file to write (JSON Lines)")
     p.set_defaults(func=cmd_pre_annotate)
+
+    from labeling.annotation import schema
+    from labeling.core.paths import DOCS_DIR
+
+    p = sub.add_parser(
+        "corpus",
+        help="segment, score and rank a corpus of articles for annotation (Dask or one process)",
+        description="Read SRC (parquet or JSON Lines with columns article_id and text), segment every "
+        "article, score every sentence with a model saved by `train`, and write OUT/: part-NNNNN.parquet "
+        "(one row per sentence: id, article_id, paragraph_index, sentence_index, start, end, text, label, "
+        "score, margin), sample.jsonl (the K least confident sentences, lowest score first, ties by id) and "
+        "bad_rows.jsonl. score is the probability of the predicted label (softmax of the decision function "
+        "for models without probabilities); margin is it minus the second highest. Runs on a local Dask "
+        "cluster (127.0.0.1, no dashboard), an existing one with --scheduler, or in this process with "
+        "--workers 0; all give the same files. Bad rows (no text, empty or whitespace-only text, text that "
+        "is not a string, a missing, unsafe or duplicate article_id, a JSON Lines line that is not an "
+        "object) are skipped, printed with their row number (1-based; the line number in JSON Lines) and "
+        "article id, counted on standard error and listed in OUT/bad_rows.jsonl; with --strict the first "
+        "one is an error and nothing is written.",
+    )
+    p.add_argument("src", type=Path, help="corpus file (.parquet or .jsonl)")
+    p.add_argument("out", type=Path, help="output folder (new or empty, unless --force)")
+    p.add_argument("--model", required=True, type=Path, help="model file saved by `python -m baselines train`")
+    p.add_argument("--target", choices=tuple(schema.TARGETS),
+                   help="for a model of the pooled stance task: the target each sentence is scored for")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler (tcp://HOST:PORT)")
+    p.add_argument("--workers", type=_count, metavar="N",
+                   help="worker processes of the local cluster; 0 runs in this process without Dask "
+                   "(default: the number of CPUs, at most 8)")
+    p.add_argument("--single", dest="workers", action="store_const", const=0, help="same as --workers 0")
+    p.add_argument("--sample", type=_count, default=100, metavar="K", help="sentences in sample.jsonl (default: 100)")
+    p.add_argument("--partitions", type=partial(_count, least=1), metavar="P",
+                   help="partitions of the corpus (default: one per 200 articles; never depends on --workers)")
+    p.add_argument("--strict", action="store_true", help="refuse the corpus at its first bad row")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_corpus)
+
+    p = sub.add_parser(
+        "corpus-bench",
+        help="time the corpus command on synthetic corpora, in one process and on 1 and 2 workers",
+        description="Build synthetic corpora (the seed articles repeated with new ids and small "
+        "perturbations) in a temporary folder, fit a small model on the train split of data/, and time "
+        "`corpus` end to end (cluster start included) for every size and number of workers; write the "
+        "figures as JSON and, with --update-readme, the table of the README's corpus-scaling block.",
+    )
+    p.add_argument("--sizes", type=partial(_counts, least=1), default=(400, 4000), help="corpus sizes in articles (default: 400,4000)")
+    p.add_argument("--workers", type=_counts, default=(0, 1, 2),
+                   help="local cluster sizes; 0 is the same work in one process, for reference (default: 0,1,2)")
+    p.add_argument("--output", type=Path, default=DOCS_DIR / "corpus_benchmark.json",
+                   help="JSON file to write (default: docs/corpus_benchmark.json)")
+    p.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    p.set_defaults(func=cmd_corpus_bench)
     return parser
 
 

@@ -156,6 +156,16 @@ CASES = [
     Case("run: unknown baseline", "baselines", ("run", "--baseline", "nope", "--out", "{tmp}/r")),
     Case("run: subset over the official results", "baselines", ("run", "--baseline", "majority")),
     Case("run: --out is a file", "baselines", ("run", "--out", "{tmp}/f"), {"f": b"x"}),
+    Case("corpus: missing model", "baselines", ("corpus", "{tmp}/a.jsonl", "{tmp}/o", "--model", "{tmp}/m.skops"),
+         {"a.jsonl": b'{"article_id": "a", "text": "One. Two."}\n'}),
+    Case("corpus: hostile lexicon model", "baselines", ("corpus", "{tmp}/a.jsonl", "{tmp}/o", "--model", "{tmp}/m.skops"),
+         {"a.jsonl": b'{"article_id": "a", "text": "One. Two."}\n'}, needs="hostile-model"),
+    Case("corpus: negative --workers", "baselines", ("corpus", "{tmp}/a.jsonl", "{tmp}/o", "--model", "{tmp}/m.skops",
+                                                     "--workers", "-1")),
+    Case("corpus: --workers with --scheduler", "baselines", ("corpus", "{tmp}/a.jsonl", "{tmp}/o", "--model",
+                                                            "{tmp}/m.skops", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1")),
+    Case("corpus-bench: size zero", "baselines", ("corpus-bench", "--sizes", "0,400")),
+    Case("corpus-bench: --output is a folder", "baselines", ("corpus-bench", "--output", "{tmp}")),
 ]
 
 

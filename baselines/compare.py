@@ -25,6 +25,8 @@ PERMUTATIONS = 1000
 SEED = 20261123
 ALPHA = 0.05
 POWER = 0.80
+MEMORY_CELLS = 1 << 24
+"""Array cells (permutations × rows × labels) scored at once: bounds memory on large corpora."""
 
 
 @dataclass(frozen=True)
@@ -61,18 +63,28 @@ def encode(task: str, labels) -> np.ndarray:
     return metrics.onehot(task, labels) if metrics.is_multilabel(task) else metrics.indices(task, labels)
 
 
-def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permutations: int = PERMUTATIONS,
-                  seed: int = SEED) -> float | None:
-    observed = (_main(task, t[None], a[None]) - _main(task, t[None], b[None]))[0]
-    if np.isnan(observed):
-        return None
-    swap = np.random.default_rng(seed).random((permutations, len(t))) < 0.5
-    if a.ndim == 2:  # multi-label rows: swap whole rows
+def permutation_ps(task: str, t: np.ndarray, systems: list[np.ndarray], b: np.ndarray, seeds: list[int],
+                   permutations: int = PERMUTATIONS) -> list[float | None]:
+    """permutation_p of each system against b, the i-th with seeds[i]: every permutation of every
+    system scored in one array operation (the same draws as one call per system)."""
+    observed = _main(task, np.broadcast_to(t, (len(systems), *t.shape)), np.stack(systems)) - _main(task, t[None], b[None])[0]
+    swaps = [np.random.default_rng(seed).random((permutations, len(t))) < 0.5 for seed in seeds]
+    swap = np.concatenate(swaps)
+    a = np.repeat(np.stack(systems), permutations, axis=0)
+    if a.ndim == 3:  # multi-label rows: swap whole rows
         swap = swap[:, :, None]
     pa, pb = np.where(swap, b, a), np.where(swap, a, b)
     tt = np.broadcast_to(t, pa.shape)
-    diffs = _main(task, tt, pa) - _main(task, tt, pb)
-    return float((1 + np.sum(np.abs(diffs) >= abs(observed) - 1e-12)) / (1 + permutations))
+    diffs = (_main(task, tt, pa) - _main(task, tt, pb)).reshape(len(systems), permutations)
+    return [None if np.isnan(o) else float((1 + np.sum(np.abs(d) >= abs(o) - 1e-12)) / (1 + permutations))
+            for o, d in zip(observed, diffs)]
+
+
+def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permutations: int = PERMUTATIONS,
+                  seed: int = SEED) -> float | None:
+    """Two-sided paired permutation test of main(a) - main(b): each row's predictions swapped with
+    probability 1/2."""
+    return permutation_ps(task, t, [a], b, [seed], permutations)[0]
 
 
 def paired(task: str, gold, pred_a, pred_b, a: str = "A", b: str = "B", resamples: int = RESAMPLES,
@@ -113,14 +125,19 @@ def minimum_detectable_difference(task: str, gold, reference, simulations: int =
     rng = np.random.default_rng(seed)
 
     def power(k: int) -> tuple[float, float]:
-        hits, gains = 0, []
-        for s in range(simulations):
+        betters = []
+        for _ in range(simulations):
             better = r.copy()
             fixed = rng.choice(wrong, size=k, replace=False)
             better[fixed] = t[fixed]
-            gains.append(_main(task, t[None], better[None])[0] - base)
-            p = permutation_p(task, t, better, r, permutations, seed + s)
-            hits += p is not None and p < ALPHA
+            betters.append(better)
+        gains = [float(g) - base for g in _main(task, np.broadcast_to(t, (simulations, *t.shape)), np.stack(betters))]
+        hits = 0
+        step = max(1, MEMORY_CELLS // (permutations * t.size))  # simulations scored at once
+        for first in range(0, simulations, step):
+            ps = permutation_ps(task, t, betters[first:first + step], r,
+                                [seed + s for s in range(first, min(first + step, simulations))], permutations)
+            hits += sum(p is not None and p < ALPHA for p in ps)
         return hits / simulations, float(np.mean(gains))
 
     lo, hi = 1, len(wrong)

@@ -177,13 +177,25 @@ def scores(task: str, y_true, y_pred) -> dict:
     }
 
 
-def _f1_per_label(true_onehot: np.ndarray, pred_onehot: np.ndarray) -> np.ndarray:
-    """F1 of every label in every resample: arrays (B, n, K) of booleans -> (B, K)."""
-    tp = (true_onehot & pred_onehot).sum(axis=1)
-    denom = true_onehot.sum(axis=1) + pred_onehot.sum(axis=1)
+def _f1_per_label(tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """F1 of every label in every resample from its counts, (B, K) each -> (B, K)."""
+    denom = true + pred
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), ZERO_DIVISION)
     return f1
+
+
+def label_counts(tt: np.ndarray, pp: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True positives, gold and predicted count of each of k labels in each resample: (B, n) label
+    indices -> three (B, K) integer arrays (one bincount each, no (B, n, K) one-hot array)."""
+    b = tt.shape[0]
+    offset = (np.arange(b, dtype=np.int64) * k)[:, None]
+    t, p = tt + offset, pp + offset
+
+    def count(values: np.ndarray) -> np.ndarray:
+        return np.bincount(values.ravel(), minlength=b * k).reshape(b, k)
+
+    return count(t[tt == pp]), count(t), count(p)
 
 
 def sample_scores(task: str, tt: np.ndarray, pp: np.ndarray) -> dict[str, np.ndarray]:
@@ -192,10 +204,9 @@ def sample_scores(task: str, tt: np.ndarray, pp: np.ndarray) -> dict[str, np.nda
     Every resample averages over the labels its *own* gold contains (for F_avg: favor and against
     as far as present), as the point estimate does on the full part; NaN where it has none."""
     all_labels = list(task_labels(task))
-    eye = np.eye(len(all_labels), dtype=bool)
-    true_onehot, pred_onehot = eye[tt], eye[pp]
-    f1 = _f1_per_label(true_onehot, pred_onehot)
-    present = true_onehot.any(axis=1)
+    tp, true, pred = label_counts(tt, pp, len(all_labels))
+    f1 = _f1_per_label(tp, true, pred)
+    present = true > 0
     spec = METRICS[task]
     if spec.main_labels:
         main_mask = present & np.isin(np.arange(len(all_labels)), [all_labels.index(x) for x in spec.main_labels])

@@ -517,6 +517,11 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
         chosen = [b for b in BASELINES.values() if not b.requires or (optional and b.available())]
     not_run = [b for b in BASELINES.values() if b not in chosen]
     chosen = [b for b in chosen if b.available()]
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: on matrices this small, threads cost more than they give, and one thread is
+    # what the results were computed with.
+    threadpool_limits(1)
     loaded = {task: load_task(task, data_dir) for task in tasks}
     features = Features()
     runs, timings = [], {}

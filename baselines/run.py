@@ -8,7 +8,9 @@ Protocols:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
+import os
 import time
 import warnings
 from collections import OrderedDict
@@ -503,41 +505,104 @@ class Results:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every task's work reads: set before the pool forks, so workers inherit it unpickled."""
+
+    names: list[str]
+    optional: bool
+    data_dir: Path
+    loaded: dict[str, TaskData]
+    annotations: pd.DataFrame
+
+
+_JOB: _Job | None = None
+_FEATURES: Features | None = None
+
+
+def _task_job(task: str) -> dict:
+    """Everything about one task: every baseline under both protocols, the annotator ceilings, the
+    significance tests and the evaluation-only protocol (one feature cache per process)."""
+    global _FEATURES
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: on matrices this small threads cost more than they give.
+    threadpool_limits(1)
+    _FEATURES = _FEATURES or Features()
+    job, out = _JOB, {"runs": [], "timings": {}}
+    d = job.loaded[task]
+    for name in job.names:
+        entry, spent = run_job(task, name, d, _FEATURES)
+        out["runs"].append(entry)
+        out["timings"].update(spent)
+    out["annotators"] = annotator_ceiling(task, d, job.annotations)
+    out["significance"] = significance(task, out["runs"], d)
+    if not REGISTRY[task].multilabel:
+        out["evaluation_only"] = fewshot.run(task, optional=job.optional, rows=d.rows, data_dir=job.data_dir)
+    return out
+
+
+def _die_with_parent() -> None:
+    """Worker initialiser: the kernel ends this worker when the parent process dies (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the setting took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def _pool(n_jobs: int, n_tasks: int):
+    """A pool of forked workers, one per core (-1) or n_jobs, or None: run in this process. Forked
+    workers start in milliseconds and inherit the data already read."""
+    import multiprocessing
+
+    workers = min(n_tasks, (os.cpu_count() or 1) if n_jobs == -1 else n_jobs)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_die_with_parent) as pool:
+        yield pool
+
+
 def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
-            n_jobs: int = 1, optional: bool = False, data_dir: Path = DATA_DIR) -> tuple[Results, dict[str, float]]:
+            n_jobs: int = -1, optional: bool = False, data_dir: Path = DATA_DIR) -> tuple[Results, dict[str, float]]:
     """Results of every baseline × task × protocol, and the wall time of each run (kept apart).
 
     By default every core baseline runs; optional ones (extras) only with `optional` or by name.
 
-    Every job runs in this process, in job order, sharing one feature cache (`n_jobs` is accepted
-    for compatibility: on the benchmark's small data, worker processes cost more than they save)."""
+    Each task is one job (`n_jobs` forked processes, -1 = every core, 1 = this process); each is
+    deterministic on its own and results are collected in task order, so the output does not depend
+    on the scheduling."""
     if names:
         chosen = [BASELINES[n] for n in names]
     else:
         chosen = [b for b in BASELINES.values() if not b.requires or (optional and b.available())]
     not_run = [b for b in BASELINES.values() if b not in chosen]
     chosen = [b for b in chosen if b.available()]
-    from threadpoolctl import threadpool_limits
-
-    # One BLAS thread: on matrices this small, threads cost more than they give, and one thread is
-    # what the results were computed with.
-    threadpool_limits(1)
-    loaded = {task: load_task(task, data_dir) for task in tasks}
-    features = Features()
-    runs, timings = [], {}
-    jobs = [(t, b.name) for t in tasks for b in chosen]
-    for task, name in tqdm(jobs, desc="baselines", unit="run", disable=not progress):
-        entry, spent = run_job(task, name, loaded[task], features)
-        runs.append(entry)
-        timings.update(spent)
-    del features
-    table = data.load_config("annotations", data_dir)["full"]
-    for task in tasks:
-        runs += annotator_ceiling(task, loaded[task], table)
-    single = [task for task in tasks if not REGISTRY[task].multilabel]
-    tests = {task: significance(task, [r for r in runs if r["task"] == task], loaded[task]) for task in tasks}
-    evaluation_only = {task: fewshot.run(task, optional=optional, rows=loaded[task].rows, data_dir=data_dir)
-                       for task in single}
+    global _JOB
+    _JOB = _Job([b.name for b in chosen], optional, Path(data_dir),
+                {task: load_task(task, data_dir) for task in tasks},
+                data.load_config("annotations", data_dir)["full"])
+    order = sorted(tasks, key=lambda t: -len(_JOB.loaded[t].rows))  # largest first: the pool ends together
+    done: dict[str, dict] = {}
+    with _pool(n_jobs, len(tasks)) as pool:
+        outputs = pool.map(_task_job, order) if pool else map(_task_job, order)
+        for task, out in tqdm(zip(order, outputs), total=len(order), desc="baselines", unit="task",
+                              disable=not progress):
+            done[task] = out
+    _JOB = None
+    runs = [r for t in tasks for r in done[t]["runs"]] + [r for t in tasks for r in done[t]["annotators"]]
+    timings = {k: v for t in tasks for k, v in done[t]["timings"].items()}
+    tests = {t: done[t]["significance"] for t in tasks}
+    evaluation_only = {t: done[t]["evaluation_only"] for t in tasks if "evaluation_only" in done[t]}
     results = Results(
         provenance=provenance(data_dir),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},

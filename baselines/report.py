@@ -225,7 +225,7 @@ def plot_labels(stats: dict, task: str, path: Path) -> None:
     plt.close(fig)
 
 
-def write(results, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[Path]:
+def write(results, out: Path = RESULTS_DIR, stats: dict | None = None, data_dir: Path = DATA_DIR) -> list[Path]:
     """Write results.json, leaderboard.md, predictions/ and the plots as one unit; return their paths.
 
     Everything is staged in a temporary folder that then replaces `out` whole, so a reader never
@@ -235,7 +235,7 @@ def write(results, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[P
     results = results.as_json() if hasattr(results, "as_json") else results
     out = Path(out)
     if stats is None:
-        stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
+        stats = json.loads((Path(data_dir) / "stats.json").read_text(encoding="utf-8"))
 
     def fill(tmp: Path) -> list[Path]:
         _write_all(results, tmp, stats)
@@ -261,6 +261,13 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         for c in [clears_floor(summary, task, protocol, roles)] if c is not None
     ) or "- not judged: this run lacks the majority floor or a learned model"
     prov = summary["provenance"]
+    grouped = any("articles" in f for r in summary["runs"] for f in r["cv"]["folds"])
+    from .run import GROUPED_FOLDS, LEAVE_ONE_ARTICLE_OUT_MAX
+
+    protocol_note = (f"This corpus has more than {LEAVE_ONE_ARTICLE_OUT_MAX} articles, so cross-validation is "
+                     f"grouped {GROUPED_FOLDS}-fold instead of leave-one-article-out: the k-th article (sorted ids) "
+                     f"is in fold k mod {GROUPED_FOLDS}, and tuning leaves one of the other folds out.\n\n"
+                     if grouped else "")
     put(
         "leaderboard.md",
         f"# TechSanctions leaderboard\n\nDataset {prov['dataset_version']} (data sha256 "
@@ -268,7 +275,7 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         f"{prov['scikit-learn']}; 95% percentile bootstrap intervals over sentences "
         f"({prov['bootstrap']['resamples']} resamples, seed {prov['bootstrap']['seed']}). Ranked by "
         f"{summary['ranked_by']['split']} (split) and {summary['ranked_by']['cv']} (cv).\n\n"
-        f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
+        f"{protocol_note}{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
         + (f"\n## Contrast set\n\nAccuracy on the verified contrast items and contrast consistency (the share of "
            f"groups, an original and all its edits, predicted right throughout; Gardner et al. 2020).\n\n"
            f"{contrast_markdown(summary)}\n" if contrast_markdown(summary) else "")

@@ -63,21 +63,58 @@ def encode(task: str, labels) -> np.ndarray:
     return metrics.onehot(task, labels) if metrics.is_multilabel(task) else metrics.indices(task, labels)
 
 
+def _swapped_mains(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, swap: np.ndarray) -> np.ndarray:
+    """main(A') - main(B') for every permutation row of `swap` (A' takes b where swap is set): only
+    rows where a and b differ change under a swap, so the others are counted once (same counts,
+    so the same floats, as scoring every row of every permutation)."""
+    same = (a == b).reshape(len(t), -1).all(axis=1)
+    d = ~same
+    if metrics.is_multilabel(task):
+        tp0, wrong0 = int((t[same] & a[same]).sum()), int((t[same] ^ a[same]).sum())
+        sw = swap[:, d][:, :, None]
+        pa, pb = np.where(sw, b[d], a[d]), np.where(sw, a[d], b[d])
+        td = t[d][None]
+
+        def main(p: np.ndarray) -> np.ndarray:
+            tp, wrong = tp0 + (td & p).sum(axis=(1, 2)), wrong0 + (td ^ p).sum(axis=(1, 2))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(2 * tp + wrong > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 1.0)
+
+        return main(pa) - main(pb)
+    k = len(metrics.task_labels(task))
+    count = lambda x: np.bincount(x, minlength=k)  # noqa: E731
+    ts, as_ = t[same], a[same]
+    tp0, pred0, true = count(ts[ts == as_]), count(as_), count(t)
+    sw = swap[:, d]
+    pa, pb = np.where(sw, b[d], a[d]), np.where(sw, a[d], b[d])
+    td = np.broadcast_to(t[d], pa.shape)
+
+    def main(p: np.ndarray) -> np.ndarray:
+        tp, _, pred = metrics.label_counts(td, p, k)
+        rows = len(p)
+        return metrics.scores_from_counts(task, tp + tp0, np.broadcast_to(true, (rows, k)), pred + pred0)["main"]
+
+    return main(pa) - main(pb)
+
+
 def permutation_ps(task: str, t: np.ndarray, systems: list[np.ndarray], b: np.ndarray, seeds: list[int],
                    permutations: int = PERMUTATIONS) -> list[float | None]:
-    """permutation_p of each system against b, the i-th with seeds[i]: every permutation of every
-    system scored in one array operation (the same draws as one call per system)."""
+    """permutation_p of each system against b, the i-th with seeds[i] (the same draws as one call
+    per system)."""
     observed = _main(task, np.broadcast_to(t, (len(systems), *t.shape)), np.stack(systems)) - _main(task, t[None], b[None])[0]
-    swaps = [np.random.default_rng(seed).random((permutations, len(t))) < 0.5 for seed in seeds]
-    swap = np.concatenate(swaps)
-    a = np.repeat(np.stack(systems), permutations, axis=0)
-    if a.ndim == 3:  # multi-label rows: swap whole rows
-        swap = swap[:, :, None]
-    pa, pb = np.where(swap, b, a), np.where(swap, a, b)
-    tt = np.broadcast_to(t, pa.shape)
-    diffs = (_main(task, tt, pa) - _main(task, tt, pb)).reshape(len(systems), permutations)
-    return [None if np.isnan(o) else float((1 + np.sum(np.abs(d) >= abs(o) - 1e-12)) / (1 + permutations))
-            for o, d in zip(observed, diffs)]
+    out = []
+    for o, a, seed in zip(observed, systems, seeds):
+        if np.isnan(o):
+            out.append(None)
+            continue
+        rng = np.random.default_rng(seed)
+        step = max(1, MEMORY_CELLS // max(1, len(t)))
+        hits = 0
+        for first in range(0, permutations, step):  # the same stream of draws, in bounded slices
+            swap = rng.random((min(step, permutations - first), len(t))) < 0.5
+            hits += int(np.sum(np.abs(_swapped_mains(task, t, a, b, swap)) >= abs(o) - 1e-12))
+        out.append(float((1 + hits) / (1 + permutations)))
+    return out
 
 
 def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permutations: int = PERMUTATIONS,
@@ -132,12 +169,8 @@ def minimum_detectable_difference(task: str, gold, reference, simulations: int =
             better[fixed] = t[fixed]
             betters.append(better)
         gains = [float(g) - base for g in _main(task, np.broadcast_to(t, (simulations, *t.shape)), np.stack(betters))]
-        hits = 0
-        step = max(1, MEMORY_CELLS // (permutations * t.size))  # simulations scored at once
-        for first in range(0, simulations, step):
-            ps = permutation_ps(task, t, betters[first:first + step], r,
-                                [seed + s for s in range(first, min(first + step, simulations))], permutations)
-            hits += sum(p is not None and p < ALPHA for p in ps)
+        ps = permutation_ps(task, t, betters, r, [seed + s for s in range(simulations)], permutations)
+        hits = sum(p is not None and p < ALPHA for p in ps)
         return hits / simulations, float(np.mean(gains))
 
     lo, hi = 1, len(wrong)

@@ -203,8 +203,13 @@ def sample_scores(task: str, tt: np.ndarray, pp: np.ndarray) -> dict[str, np.nda
 
     Every resample averages over the labels its *own* gold contains (for F_avg: favor and against
     as far as present), as the point estimate does on the full part; NaN where it has none."""
+    tp, true, pred = label_counts(tt, pp, len(task_labels(task)))
+    return {**scores_from_counts(task, tp, true, pred), "accuracy": (tt == pp).mean(axis=1)}
+
+
+def scores_from_counts(task: str, tp: np.ndarray, true: np.ndarray, pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Main score and macro-F1 of many resamples from their (B, K) label counts (see sample_scores)."""
     all_labels = list(task_labels(task))
-    tp, true, pred = label_counts(tt, pp, len(all_labels))
     f1 = _f1_per_label(tp, true, pred)
     present = true > 0
     spec = METRICS[task]
@@ -218,7 +223,7 @@ def sample_scores(task: str, tt: np.ndarray, pp: np.ndarray) -> dict[str, np.nda
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(counts > 0, (f1 * mask).sum(axis=1) / np.maximum(counts, 1), np.nan)
 
-    return {"main": masked_mean(main_mask), "macro_f1": masked_mean(present), "accuracy": (tt == pp).mean(axis=1)}
+    return {"main": masked_mean(main_mask), "macro_f1": masked_mean(present)}
 
 
 def indices(task: str, labels) -> np.ndarray:

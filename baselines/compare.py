@@ -131,8 +131,9 @@ def paired(task: str, gold, pred_a, pred_b, a: str = "A", b: str = "B", resample
     main_a, main_b = metrics.main_score(task, gold, pred_a), metrics.main_score(task, gold, pred_b)
     if main_a is None or main_b is None:
         return Comparison(task, a, b, len(t), main_a, main_b, None, None, None)
-    draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
-    diffs = _main(task, t[draws], pa[draws]) - _main(task, t[draws], pb[draws])
+    width = t.shape[1] if t.ndim == 2 else 1
+    diffs = np.concatenate([_main(task, t[d], pa[d]) - _main(task, t[d], pb[d])
+                            for d in metrics.resample_draws(len(t), resamples, seed, width)])
     diffs = diffs[~np.isnan(diffs)]
     alpha = (1 - metrics.CONFIDENCE) / 2
     ci = [float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1 - alpha))] if len(diffs) else None

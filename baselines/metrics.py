@@ -101,13 +101,33 @@ def percentile_intervals(samples: dict[str, np.ndarray]) -> dict[str, list[float
     return out
 
 
+MEMORY_CELLS = 1 << 24
+"""Most array cells (resamples × rows × labels) a bootstrap holds at once, so memory stays bounded."""
+
+
+def resample_draws(n: int, resamples: int, seed: int, width: int = 1):
+    """Bootstrap row indices, (B, n), in slices of at most MEMORY_CELLS cells: a single slice, the
+    same draws as one call, whenever the whole fits (always on the benchmark's own data)."""
+    rng = np.random.default_rng(seed)
+    step = max(1, MEMORY_CELLS // max(1, n * width))
+    for first in range(0, resamples, step):
+        yield rng.integers(0, n, size=(min(step, resamples - first), n))
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def multilabel_bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES,
                          seed: int = BOOTSTRAP_SEED) -> dict:
     """Percentile intervals of micro-F1, macro-F1 (over each resample's present labels) and
     exact-match accuracy over resampled rows."""
     t, p = onehot(task, y_true), onehot(task, y_pred)
-    draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
-    tt, pp = t[draws], p[draws]
+    return percentile_intervals(_concat([_multilabel_samples(t[d], p[d])
+                                         for d in resample_draws(len(t), resamples, seed, t.shape[1])]))
+
+
+def _multilabel_samples(tt: np.ndarray, pp: np.ndarray) -> dict[str, np.ndarray]:
     tp, fp, fn = (tt & pp).sum(axis=1), (~tt & pp).sum(axis=1), (tt & ~pp).sum(axis=1)
     denom_micro = 2 * tp.sum(axis=1) + fp.sum(axis=1) + fn.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -115,8 +135,7 @@ def multilabel_bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_R
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), ZERO_DIVISION)
         present = tt.any(axis=1)
         macro = np.where(present.sum(axis=1) > 0, (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1), np.nan)
-    samples = {"main": micro, "macro_f1": macro, "accuracy": (tt == pp).all(axis=2).mean(axis=1)}
-    return percentile_intervals(samples)
+    return {"main": micro, "macro_f1": macro, "accuracy": (tt == pp).all(axis=2).mean(axis=1)}
 
 
 def confusion(task: str, y_true, y_pred) -> np.ndarray:
@@ -238,9 +257,7 @@ def bootstrap(task: str, y_true, y_pred, resamples: int = BOOTSTRAP_RESAMPLES, s
     scored as predictions gives 1.0 in every resample; a resample whose gold has none of the
     averaged labels has no score and is left out of the percentiles."""
     t, p = indices(task, y_true), indices(task, y_pred)
-    draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
-    samples = sample_scores(task, t[draws], p[draws])
-    return percentile_intervals(samples)
+    return percentile_intervals(_concat([sample_scores(task, t[d], p[d]) for d in resample_draws(len(t), resamples, seed)]))
 
 
 def evaluate(task: str, y_true, y_pred) -> dict:

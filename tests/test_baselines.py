@@ -449,7 +449,7 @@ def test_cv_training_never_contains_the_held_out_article(grid, monkeypatch):
     # Contrast items get indices far from the rows', so the spy can tell them apart.
     edits = data.contrast_rows("stance")
     edits.index = edits.index + 100_000
-    monkeypatch.setattr(data, "contrast_rows", lambda task: edits)
+    monkeypatch.setattr(data, "contrast_rows", lambda task, data_dir=None: edits)
     article = pd.concat([rows["article_id"], edits["article_id"]])
     result = run.run_cv("stance", spy)
     assert Spy.log

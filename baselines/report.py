@@ -285,11 +285,40 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
     )
     for name, rows in predictions.items():
         put(f"predictions/{name}", dumps_jsonl(rows))
-    for task in [t for t in TASKS if t in summary["metrics"] and not REGISTRY[t].multilabel]:
-        for rel, plot in ((f"confusion_{task}.png", lambda p: plot_confusion(summary, task, p)),
-                          (f"labels_{task}.png", lambda p: plot_labels(stats, task, p))):
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            plot(out / rel)
+    plots = [(kind, task, out / f"{kind}_{task}.png") for task in TASKS
+             if task in summary["metrics"] and not REGISTRY[task].multilabel for kind in ("confusion", "labels")]
+    draw_plots(summary, stats, plots)
+
+
+def _draw(summary: dict, stats: dict, kind: str, task: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "confusion":
+        plot_confusion(summary, task, path)
+    else:
+        plot_labels(stats, task, path)
+
+
+def draw_plots(summary: dict, stats: dict, plots: list[tuple[str, str, Path]]) -> None:
+    """Draw the plots, on every core through forked workers (each plot is drawn by the same code
+    either way, so the files are the same)."""
+    import multiprocessing
+    import os
+
+    workers = min(len(plots), os.cpu_count() or 1)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for kind, task, path in plots:
+            _draw(summary, stats, kind, task, path)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401  (imported once, before the workers fork)
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(partial(_draw, summary, stats), *zip(*plots)))
 
 
 def summary_markdown(results: dict) -> str:

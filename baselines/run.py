@@ -592,7 +592,8 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     _JOB = _Job([b.name for b in chosen], optional, Path(data_dir),
                 {task: load_task(task, data_dir) for task in tasks},
                 data.load_config("annotations", data_dir)["full"])
-    order = sorted(tasks, key=lambda t: -len(_JOB.loaded[t].rows))  # largest first: the pool ends together
+    # Costliest first (rows, times labels for one-vs-rest), so the workers end together.
+    order = sorted(tasks, key=lambda t: -len(_JOB.loaded[t].rows) * (len(REGISTRY[t].labels) if REGISTRY[t].multilabel else 1))
     done: dict[str, dict] = {}
     with _pool(n_jobs, len(tasks)) as pool:
         outputs = pool.map(_task_job, order) if pool else map(_task_job, order)

@@ -32,13 +32,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(f"--baseline {', '.join(map(repr, unknown))}: unknown; choose from {', '.join(BASELINES)}")
     out = args.out or report.RESULTS_DIR
     official = Path(out).resolve() == report.RESULTS_DIR.resolve()
-    if args.baseline and official:
-        raise InputError("a run of some baselines must not replace the full results in baselines/results/; "
-                         "pass --out DIR to write it elsewhere")
+    if (args.baseline or Path(args.data).resolve() != DATA_DIR.resolve()) and official:
+        raise InputError("a run of some baselines, or on another dataset folder, must not replace the full results "
+                         "in baselines/results/; pass --out DIR to write it elsewhere")
     if not official:
         check_output_folder(out, args.force)
-    results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional)
-    written = report.write(results, Path(out))
+    results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional,
+                                   data_dir=args.data)
+    written = report.write(results, Path(out), data_dir=args.data)
     changed = report.sync_leaderboards(results) if official else []
     for name, why in results.not_run.items():
         print(f"not run: {name} ({why})")
@@ -210,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="with --out: write into a non-empty folder")
     p.add_argument("--optional", action="store_true", help="also run optional baselines whose extras are installed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--data", type=Path, default=DATA_DIR,
+                   help="dataset folder to read (default: data/; another folder needs --out)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(

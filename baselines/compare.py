@@ -25,6 +25,8 @@ PERMUTATIONS = 1000
 SEED = 20261123
 ALPHA = 0.05
 POWER = 0.80
+MEMORY_CELLS = 1 << 24
+"""Array cells (permutations × rows × labels) scored at once: bounds memory on large corpora."""
 
 
 @dataclass(frozen=True)
@@ -61,18 +63,65 @@ def encode(task: str, labels) -> np.ndarray:
     return metrics.onehot(task, labels) if metrics.is_multilabel(task) else metrics.indices(task, labels)
 
 
+def _swapped_mains(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, swap: np.ndarray) -> np.ndarray:
+    """main(A') - main(B') for every permutation row of `swap` (A' takes b where swap is set): only
+    rows where a and b differ change under a swap, so the others are counted once (same counts,
+    so the same floats, as scoring every row of every permutation)."""
+    same = (a == b).reshape(len(t), -1).all(axis=1)
+    d = ~same
+    if metrics.is_multilabel(task):
+        tp0, wrong0 = int((t[same] & a[same]).sum()), int((t[same] ^ a[same]).sum())
+        sw = swap[:, d][:, :, None]
+        pa, pb = np.where(sw, b[d], a[d]), np.where(sw, a[d], b[d])
+        td = t[d][None]
+
+        def main(p: np.ndarray) -> np.ndarray:
+            tp, wrong = tp0 + (td & p).sum(axis=(1, 2)), wrong0 + (td ^ p).sum(axis=(1, 2))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(2 * tp + wrong > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 1.0)
+
+        return main(pa) - main(pb)
+    k = len(metrics.task_labels(task))
+    count = lambda x: np.bincount(x, minlength=k)  # noqa: E731
+    ts, as_ = t[same], a[same]
+    tp0, pred0, true = count(ts[ts == as_]), count(as_), count(t)
+    sw = swap[:, d]
+    pa, pb = np.where(sw, b[d], a[d]), np.where(sw, a[d], b[d])
+    td = np.broadcast_to(t[d], pa.shape)
+
+    def main(p: np.ndarray) -> np.ndarray:
+        tp, _, pred = metrics.label_counts(td, p, k)
+        rows = len(p)
+        return metrics.scores_from_counts(task, tp + tp0, np.broadcast_to(true, (rows, k)), pred + pred0)["main"]
+
+    return main(pa) - main(pb)
+
+
+def permutation_ps(task: str, t: np.ndarray, systems: list[np.ndarray], b: np.ndarray, seeds: list[int],
+                   permutations: int = PERMUTATIONS) -> list[float | None]:
+    """permutation_p of each system against b, the i-th with seeds[i] (the same draws as one call
+    per system)."""
+    observed = _main(task, np.broadcast_to(t, (len(systems), *t.shape)), np.stack(systems)) - _main(task, t[None], b[None])[0]
+    out = []
+    for o, a, seed in zip(observed, systems, seeds):
+        if np.isnan(o):
+            out.append(None)
+            continue
+        rng = np.random.default_rng(seed)
+        step = max(1, MEMORY_CELLS // max(1, len(t)))
+        hits = 0
+        for first in range(0, permutations, step):  # the same stream of draws, in bounded slices
+            swap = rng.random((min(step, permutations - first), len(t))) < 0.5
+            hits += int(np.sum(np.abs(_swapped_mains(task, t, a, b, swap)) >= abs(o) - 1e-12))
+        out.append(float((1 + hits) / (1 + permutations)))
+    return out
+
+
 def permutation_p(task: str, t: np.ndarray, a: np.ndarray, b: np.ndarray, permutations: int = PERMUTATIONS,
                   seed: int = SEED) -> float | None:
-    observed = (_main(task, t[None], a[None]) - _main(task, t[None], b[None]))[0]
-    if np.isnan(observed):
-        return None
-    swap = np.random.default_rng(seed).random((permutations, len(t))) < 0.5
-    if a.ndim == 2:  # multi-label rows: swap whole rows
-        swap = swap[:, :, None]
-    pa, pb = np.where(swap, b, a), np.where(swap, a, b)
-    tt = np.broadcast_to(t, pa.shape)
-    diffs = _main(task, tt, pa) - _main(task, tt, pb)
-    return float((1 + np.sum(np.abs(diffs) >= abs(observed) - 1e-12)) / (1 + permutations))
+    """Two-sided paired permutation test of main(a) - main(b): each row's predictions swapped with
+    probability 1/2."""
+    return permutation_ps(task, t, [a], b, [seed], permutations)[0]
 
 
 def paired(task: str, gold, pred_a, pred_b, a: str = "A", b: str = "B", resamples: int = RESAMPLES,
@@ -82,8 +131,9 @@ def paired(task: str, gold, pred_a, pred_b, a: str = "A", b: str = "B", resample
     main_a, main_b = metrics.main_score(task, gold, pred_a), metrics.main_score(task, gold, pred_b)
     if main_a is None or main_b is None:
         return Comparison(task, a, b, len(t), main_a, main_b, None, None, None)
-    draws = np.random.default_rng(seed).integers(0, len(t), size=(resamples, len(t)))
-    diffs = _main(task, t[draws], pa[draws]) - _main(task, t[draws], pb[draws])
+    width = t.shape[1] if t.ndim == 2 else 1
+    diffs = np.concatenate([_main(task, t[d], pa[d]) - _main(task, t[d], pb[d])
+                            for d in metrics.resample_draws(len(t), resamples, seed, width)])
     diffs = diffs[~np.isnan(diffs)]
     alpha = (1 - metrics.CONFIDENCE) / 2
     ci = [float(np.quantile(diffs, alpha)), float(np.quantile(diffs, 1 - alpha))] if len(diffs) else None
@@ -113,14 +163,15 @@ def minimum_detectable_difference(task: str, gold, reference, simulations: int =
     rng = np.random.default_rng(seed)
 
     def power(k: int) -> tuple[float, float]:
-        hits, gains = 0, []
-        for s in range(simulations):
+        betters = []
+        for _ in range(simulations):
             better = r.copy()
             fixed = rng.choice(wrong, size=k, replace=False)
             better[fixed] = t[fixed]
-            gains.append(_main(task, t[None], better[None])[0] - base)
-            p = permutation_p(task, t, better, r, permutations, seed + s)
-            hits += p is not None and p < ALPHA
+            betters.append(better)
+        gains = [float(g) - base for g in _main(task, np.broadcast_to(t, (simulations, *t.shape)), np.stack(betters))]
+        ps = permutation_ps(task, t, betters, r, [seed + s for s in range(simulations)], permutations)
+        hits = sum(p is not None and p < ALPHA for p in ps)
         return hits / simulations, float(np.mean(gains))
 
     lo, hi = 1, len(wrong)

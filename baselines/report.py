@@ -227,7 +227,7 @@ def plot_labels(stats: dict, task: str, path: Path) -> None:
     plt.close(fig)
 
 
-def write(results, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[Path]:
+def write(results, out: Path = RESULTS_DIR, stats: dict | None = None, data_dir: Path = DATA_DIR) -> list[Path]:
     """Write results.json, leaderboard.md, predictions/ and the plots as one unit; return their paths.
 
     Everything is staged in a temporary folder that then replaces `out` whole, so a reader never
@@ -237,7 +237,7 @@ def write(results, out: Path = RESULTS_DIR, stats: dict | None = None) -> list[P
     results = results.as_json() if hasattr(results, "as_json") else results
     out = Path(out)
     if stats is None:
-        stats = json.loads((DATA_DIR / "stats.json").read_text(encoding="utf-8"))
+        stats = json.loads((Path(data_dir) / "stats.json").read_text(encoding="utf-8"))
 
     def fill(tmp: Path) -> list[Path]:
         _write_all(results, tmp, stats)
@@ -263,6 +263,13 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         for c in [clears_floor(summary, task, protocol, roles)] if c is not None
     ) or "- not judged: this run lacks the majority floor or a learned model"
     prov = summary["provenance"]
+    grouped = any("articles" in f for r in summary["runs"] for f in r["cv"]["folds"])
+    from .run import GROUPED_FOLDS, LEAVE_ONE_ARTICLE_OUT_MAX
+
+    protocol_note = (f"This corpus has more than {LEAVE_ONE_ARTICLE_OUT_MAX} articles, so cross-validation is "
+                     f"grouped {GROUPED_FOLDS}-fold instead of leave-one-article-out: the dataset's `fold` column "
+                     f"(article-disjoint, stratified), and tuning leaves one of the other folds out.\n\n"
+                     if grouped else "")
     put(
         "leaderboard.md",
         f"# TechSanctions leaderboard\n\nDataset {prov['dataset_version']} (data sha256 "
@@ -270,7 +277,7 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         f"{prov['scikit-learn']}; 95% percentile bootstrap intervals over sentences "
         f"({prov['bootstrap']['resamples']} resamples, seed {prov['bootstrap']['seed']}). Ranked by "
         f"{summary['ranked_by']['split']} (split) and {summary['ranked_by']['cv']} (cv).\n\n"
-        f"{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
+        f"{protocol_note}{leaderboard_markdown(summary)}\n\n## Does the best baseline clear the majority floor?\n\n{floors}\n"
         + (f"\n## Contrast set\n\nAccuracy on the verified contrast items and contrast consistency (the share of "
            f"groups, an original and all its edits, predicted right throughout; Gardner et al. 2020).\n\n"
            f"{contrast_markdown(summary)}\n" if contrast_markdown(summary) else "")
@@ -280,11 +287,40 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
     )
     for name, rows in predictions.items():
         put(f"predictions/{name}", dumps_jsonl(rows))
-    for task in [t for t in TASKS if t in summary["metrics"] and not REGISTRY[t].multilabel]:
-        for rel, plot in ((f"confusion_{task}.png", lambda p: plot_confusion(summary, task, p)),
-                          (f"labels_{task}.png", lambda p: plot_labels(stats, task, p))):
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            plot(out / rel)
+    plots = [(kind, task, out / f"{kind}_{task}.png") for task in TASKS
+             if task in summary["metrics"] and not REGISTRY[task].multilabel for kind in ("confusion", "labels")]
+    draw_plots(summary, stats, plots)
+
+
+def _draw(summary: dict, stats: dict, kind: str, task: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "confusion":
+        plot_confusion(summary, task, path)
+    else:
+        plot_labels(stats, task, path)
+
+
+def draw_plots(summary: dict, stats: dict, plots: list[tuple[str, str, Path]]) -> None:
+    """Draw the plots, on every core through forked workers (each plot is drawn by the same code
+    either way, so the files are the same)."""
+    import multiprocessing
+    import os
+
+    workers = min(len(plots), os.cpu_count() or 1)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for kind, task, path in plots:
+            _draw(summary, stats, kind, task, path)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401  (imported once, before the workers fork)
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(partial(_draw, summary, stats), *zip(*plots)))
 
 
 def summary_markdown(results: dict) -> str:

@@ -9,27 +9,29 @@ Protocols:
 from __future__ import annotations
 
 import contextlib
-import json
 import importlib.metadata
-import multiprocessing
 import os
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
-from functools import partial
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import sklearn
-from sklearn.metrics import f1_score, make_scorer
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, ParameterGrid
+from sklearn.base import clone
+from sklearn.model_selection import ParameterGrid
 from tqdm import tqdm
 
 from labeling.annotation import schema
+from labeling.core.paths import DATA_DIR
+from labeling.release import splits
 from labeling.release import version as release
+from labeling.release.splits import SPLITS
 from labeling.release.tasks import REGISTRY, TASKS
 
 from . import compare, data, fewshot, metrics
@@ -56,14 +58,64 @@ def _round(obj, digits: int = 4):
     return obj
 
 
+LEAVE_ONE_ARTICLE_OUT_MAX = splits.LOAO_MAX
+"""Up to this many articles, cross-validation leaves one article out; above it, the dataset's
+`fold` column holds GROUPED_FOLDS article-disjoint folds (stratified, `labeling/release/splits.py`)."""
+GROUPED_FOLDS = splits.K_FOLDS
+FEATURE_CACHE_VALUES = 20_000_000
+"""Most stored matrix entries the feature cache keeps (least recently used ones go first)."""
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """One task's rows as a run reads them once: every benchmark row (split, then file order), each
+    row's split, its cross-validation fold and tuning group, and the task's contrast items."""
+
+    task: str
+    rows: pd.DataFrame
+    part: np.ndarray
+    folds: np.ndarray
+    groups: np.ndarray
+    contrast: pd.DataFrame
+
+    @property
+    def leave_one_out(self) -> bool:
+        return self.rows["article_id"].nunique() <= LEAVE_ONE_ARTICLE_OUT_MAX
+
+    def frame(self, part: str) -> pd.DataFrame:
+        return self.rows[self.part == part]
+
+
+def cv_folds(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's outer fold (the dataset's `fold` column) and its tuning group (the unit the nested
+    tuning leaves out): one article while folds leave one article out, else one of the other folds."""
+    folds = rows["fold"].to_numpy()
+    if rows["article_id"].nunique() <= LEAVE_ONE_ARTICLE_OUT_MAX:
+        return folds, rows["article_id"].to_numpy()
+    return folds, folds
+
+
+def load_task(task: str, data_dir: Path = DATA_DIR) -> TaskData:
+    """Read a task's frames and contrast items once."""
+    frames = data.task_frames(task, data_dir)
+    rows = pd.concat([frames[s] for s in SPLITS], ignore_index=True)
+    part = np.repeat(np.array(SPLITS, dtype=object), [len(frames[s]) for s in SPLITS])
+    folds, groups = cv_folds(rows)
+    return TaskData(task, rows, part, folds, groups, data.contrast_rows(task, data_dir))
+
+
 def _micro_f1(y_true, y_pred) -> float:
-    return float(f1_score(y_true, y_pred, average="micro", zero_division=0))
+    """scikit-learn's micro-F1 of indicator rows with zero_division=0 (the tuning score of frames)."""
+    t, p = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
+    tp, denom = float((t & p).sum()), 1.0 * float(t.sum()) + float(p.sum())
+    return 2.0 * tp / denom if denom else 0.0
 
 
-def _scorer(task: str):
+def _tuning(task: str, gold, predicted) -> float:
+    """What nested tuning maximises: the main score (0 where undefined), micro-F1 for multi-label."""
     if REGISTRY[task].multilabel:
-        return make_scorer(_micro_f1)
-    return make_scorer(partial(metrics.tuning_score, task))
+        return _micro_f1(metrics.onehot(task, list(gold)), metrics.onehot(task, predicted))
+    return metrics.tuning_score(task, gold, predicted)
 
 
 def make_model(task: str, baseline: Baseline):
@@ -91,36 +143,173 @@ def targets(task: str, labels):
     return labels
 
 
-def predict(task: str, model, inputs) -> list:
-    """Predicted labels: names, or for a multi-label task the list of names of each row."""
-    out = model.predict(inputs)
+def _names(task: str, out) -> list:
     if REGISTRY[task].multilabel:
         names = REGISTRY[task].labels
         return [[names[j] for j in np.flatnonzero(np.asarray(row).astype(int))] for row in out]
     return list(out)
 
 
-def fit_on_split(task: str, baseline: Baseline):
+def predict(task: str, model, inputs) -> list:
+    """Predicted labels: names, or for a multi-label task the list of names of each row."""
+    return _names(task, model.predict(inputs))
+
+
+def _signature(steps) -> str:
+    return repr([(name, type(step).__qualname__, sorted(step.get_params(deep=True).items(), key=str))
+                 for name, step in steps])
+
+
+class Features:
+    """The leading steps of pipelines (vectorisers, which never read labels) fitted once per training
+    texts and reused: over a grid, across baselines with the same steps and across tasks with the same
+    texts. Matrices are kept up to FEATURE_CACHE_VALUES stored entries, least recently used dropped."""
+
+    def __init__(self, budget: int = FEATURE_CACHE_VALUES):
+        self.budget = budget
+        self._cache: OrderedDict = OrderedDict()
+        self._size = 0
+
+    def _get(self, key, make):
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key][0]
+        value = make()
+        size = sum(getattr(m, "nnz", getattr(m, "size", 0)) for m in (value if isinstance(value, tuple) else (value,)))
+        if size <= self.budget:
+            self._cache[key] = (value, size)
+            self._size += size
+            while self._size > self.budget:
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._size -= dropped
+        return value
+
+    def fit(self, steps, texts) -> tuple[Pipeline, object]:
+        """The fitted steps and the training matrix (fit_transform, as a Pipeline fits)."""
+        key = ("fit", _signature(steps), tuple(texts))
+
+        def make():
+            prefix = Pipeline([(name, clone(step)) for name, step in steps])
+            return prefix, prefix.fit_transform(texts)
+
+        return self._get(key, make)
+
+    def transform(self, steps, train_texts, texts):
+        prefix, _ = self.fit(steps, train_texts)
+        return self._get(("transform", _signature(steps), tuple(train_texts), tuple(texts)),
+                         lambda: prefix.transform(texts))
+
+
+class Trainer:
+    """One baseline on one task's rows: each (training part, grid point) is fitted once and predicts
+    every part asked of it, so nested folds that share a training part, and the split protocol's train
+    part, reuse one fit; vectorisers come from `Features`, fitted once per training part."""
+
+    def __init__(self, data_: TaskData, baseline: Baseline, features: Features | None = None):
+        self.data, self.task, self.baseline = data_, data_.task, baseline
+        self.features = features or Features()
+        self.model = make_model(self.task, baseline)
+        self.grid = grid(self.task, baseline)
+        self.candidates = list(ParameterGrid(self.grid)) if self.grid else [{}]
+        last = self.model.steps[-1][0]
+        reusable = all(key.startswith(f"{last}__") for key in self.grid)
+        self.prefix = self.model.steps[:-1] if reusable else []
+        self.final = self.model.steps[-1] if reusable else ("model", self.model)
+        self._predicted: dict | None = None
+
+    def _inputs(self, mask: np.ndarray):
+        return self.data.rows["input"][mask]
+
+    def fit_predict(self, train: np.ndarray, params: list[dict], evals: list) -> list[list]:
+        """Fit on the rows of mask `train` with each of `params`; predict each eval (a row mask or a
+        Series of inputs): [params][eval] -> labels."""
+        x, y = self._inputs(train), targets(self.task, self.data.rows["label"][train])
+        eval_x = [self._inputs(e) if isinstance(e, np.ndarray) else e for e in evals]
+        if self.prefix:
+            _, xt = self.features.fit(self.prefix, x)
+            eval_x = [self.features.transform(self.prefix, x, e) for e in eval_x]
+            x = xt
+        name, final = self.final
+        out = []
+        for p in params:
+            estimator = clone(final).set_params(**{k[len(name) + 2:]: v for k, v in p.items()})
+            estimator.fit(x, y)
+            out.append([_names(self.task, estimator.predict(e)) for e in eval_x])
+        return out
+
+    def fitted(self, train: np.ndarray, params: dict) -> Pipeline:
+        """A fitted Pipeline (for saving): the shared feature steps and a final step fitted on `train`."""
+        model = clone(self.model).set_params(**params)
+        return model.fit(self._inputs(train), targets(self.task, self.data.rows["label"][train]))
+
+    def grid_predictions(self) -> dict:
+        """Every grid point's predictions that tuning needs: (training mask, eval mask, point) -> labels,
+        for the split protocol (train -> validation, test) and every nested fold (outer k, inner g)."""
+        if self._predicted is not None:
+            return self._predicted
+        d = self.data
+        requests: dict[bytes, tuple[np.ndarray, dict[bytes, np.ndarray]]] = {}
+
+        def ask(train: np.ndarray, target: np.ndarray) -> None:
+            requests.setdefault(train.tobytes(), (train, {}))[1][target.tobytes()] = target
+
+        ask(d.part == "train", d.part == "validation")
+        ask(d.part == "train", d.part == "test")
+        if self.grid:
+            for k in sorted(np.unique(d.folds)):
+                outer = d.folds != k
+                for g in np.unique(d.groups[outer]):
+                    ask(outer & (d.groups != g), d.groups == g)
+        self._predicted = {}
+        for key, (train, targets_) in requests.items():
+            masks = list(targets_.values())
+            for i, per_eval in enumerate(self.fit_predict(train, self.candidates, masks)):
+                for mask, labels in zip(masks, per_eval):
+                    self._predicted[(key, mask.tobytes(), i)] = labels
+        return self._predicted
+
+    def score(self, train: np.ndarray, target: np.ndarray, i: int, tuning: bool) -> float:
+        labels = self.grid_predictions()[(train.tobytes(), target.tobytes(), i)]
+        gold = self.data.rows["label"][target]
+        return _tuning(self.task, gold, labels) if tuning else metrics.tuning_score(self.task, list(gold), labels)
+
+    def best_on_split(self) -> tuple[int, float]:
+        """The grid point that scores best on validation (first best wins) and its score."""
+        d, best = self.data, None
+        for i in range(len(self.candidates)):
+            score = self.score(d.part == "train", d.part == "validation", i, tuning=False)
+            if best is None or score > best[1]:
+                best = (i, score)
+        return best
+
+    def best_nested(self, k) -> int:
+        """The grid point with the best mean score over the inner folds of outer fold k (first best
+        wins, as GridSearchCV picks it)."""
+        d = self.data
+        outer = d.folds != k
+        inner = np.unique(d.groups[outer])
+        table = np.array([[self.score(outer & (d.groups != g), d.groups == g, i, tuning=True) for g in inner]
+                          for i in range(len(self.candidates))], dtype=np.float64)
+        return int(np.argmax(np.average(table, axis=1)))
+
+
+def fit_on_split(task: str, baseline: Baseline, data_dir: Path = DATA_DIR):
     """Fit on train with the hyper-parameters that score best on validation (first best wins)."""
-    frames = data.task_frames(task)
-    train, val = frames["train"], frames["validation"]
-    best = None
-    search = grid(task, baseline)
-    for params in ParameterGrid(search) if search else [{}]:
-        model = make_model(task, baseline).set_params(**params).fit(train["input"], targets(task, train["label"]))
-        score = metrics.tuning_score(task, list(val["label"]), predict(task, model, val["input"]))
-        if best is None or score > best[2]:
-            best = (model, params, score)
-    return best
+    trainer = Trainer(load_task(task, data_dir), baseline)
+    i, score = trainer.best_on_split()
+    params = trainer.candidates[i]
+    return trainer.fitted(trainer.data.part == "train", params), params, score
 
 
-def run_split(task: str, baseline: Baseline) -> dict:
+def run_split(task: str, baseline: Baseline, trainer: Trainer | None = None) -> dict:
     """Tune on validation, evaluate the train-fitted model on test."""
-    model, best_params, best_val = fit_on_split(task, baseline)
-    test = data.task_frames(task)["test"]
-    predicted = predict(task, model, test["input"])
+    trainer = trainer or Trainer(load_task(task), baseline)
+    d = trainer.data
+    i, best_val = trainer.best_on_split()
+    test = d.frame("test")
+    predicted = trainer.grid_predictions()[((d.part == "train").tobytes(), (d.part == "test").tobytes(), i)]
     return {
-        "params": best_params,
+        "params": trainer.candidates[i],
         "validation_main": best_val,
         "evaluation": metrics.evaluate(task, list(test["label"]), predicted),
         "predictions": dict(zip(test["id"], predicted)),
@@ -141,34 +330,32 @@ def _fold_summary(task: str, folds: list[dict]) -> dict:
     }
 
 
-def run_cv(task: str, baseline: Baseline) -> dict:
-    """Leave one article out; nested leave-one-article-out tuning on the other articles."""
-    rows = data.all_rows(task)
-    contrast = data.contrast_rows(task)
+def run_cv(task: str, baseline: Baseline, trainer: Trainer | None = None) -> dict:
+    """Leave one article out (grouped K-fold above LEAVE_ONE_ARTICLE_OUT_MAX articles); nested tuning
+    on the other articles, leaving one article (or fold) out, so the held-out part is never seen."""
+    trainer = trainer or Trainer(load_task(task), baseline)
+    d = trainer.data
+    rows, contrast = d.rows, d.contrast
     contrast_predicted: dict[str, str] = {}
     predicted = np.empty(len(rows), dtype=object)
     folds = []
-    for fold in sorted(rows["fold"].unique()):
-        held = (rows["fold"] == fold).to_numpy()
-        train, test = rows[~held], rows[held]
-        if baseline.grid:
-            search = GridSearchCV(
-                make_model(task, baseline), grid(task, baseline), scoring=_scorer(task), cv=LeaveOneGroupOut(),
-                error_score="raise",
-            )
-            search.fit(train["input"], targets(task, train["label"]), groups=train["article_id"])
-            model, params = search.best_estimator_, search.best_params_
-        else:
-            model, params = make_model(task, baseline).fit(train["input"], targets(task, train["label"])), {}
-        for position, value in zip(np.flatnonzero(held), predict(task, model, test["input"])):
+    for fold in sorted(np.unique(d.folds)):
+        held = d.folds == fold
+        test = rows[held]
+        params = trainer.candidates[trainer.best_nested(fold)] if trainer.grid else {}
+        # Contrast items of the held-out articles, predicted by the model that never saw them.
+        edits = contrast[contrast["article_id"].isin(set(test["article_id"]))]
+        evals = [held] + ([edits["input"]] if len(edits) else [])
+        out = trainer.fit_predict(~held, [params], evals)[0]
+        for position, value in zip(np.flatnonzero(held), out[0]):
             predicted[position] = value
-        # Contrast items of the held-out article, predicted by the model that never saw that article.
-        edits = contrast[contrast["article_id"] == test["article_id"].iloc[0]]
         if len(edits):
-            contrast_predicted.update(zip(edits["id"], predict(task, model, edits["input"])))
+            contrast_predicted.update(zip(edits["id"], out[1]))
         point = metrics.scores(task, list(test["label"]), list(predicted[held]))
+        where = ({"article_id": test["article_id"].iloc[0]} if d.leave_one_out
+                 else {"articles": int(test["article_id"].nunique())})
         folds.append(
-            {"fold": int(fold), "article_id": test["article_id"].iloc[0], "n": int(held.sum()), "params": params,
+            {"fold": int(fold), **where, "n": int(held.sum()), "params": params,
              **{k: point[k] for k in ("main", "macro_f1", "accuracy")}}
         )
     out = {
@@ -183,28 +370,28 @@ def run_cv(task: str, baseline: Baseline) -> dict:
     return out
 
 
-def pass_labels(task: str) -> dict[str, dict[str, str]]:
-    """Each annotation pass's label for every row of a task (rows keyed by the task config's id)."""
-    table = data.load_config("annotations")["full"]
+def pass_labels(task: str, table: pd.DataFrame | None = None) -> dict[str, dict[str, str]]:
+    """Each annotation pass's label for every row of a task (rows keyed by the task config's id);
+    `table` is the annotations config's full split, read once per run."""
+    if table is None:
+        table = data.load_config("annotations")["full"]
     spec = REGISTRY[task]
     out: dict[str, dict[str, str]] = {}
-    for record in table[table["annotator"] != "gold"].to_dict("records"):
-        labels = out.setdefault(record["annotator"], {})
-        if spec.field is None:
-            for target in schema.TARGETS:
-                labels[f"{record['id']}@{target}"] = record[schema.stance_field(target)]
-        else:
-            labels[record["id"]] = record[spec.field]
+    passes = table[table["annotator"] != "gold"]
+    fields = {f"@{t}": schema.stance_field(t) for t in schema.TARGETS} if spec.field is None else {"": spec.field}
+    for suffix, column in fields.items():
+        for annotator, sid, label in zip(passes["annotator"], passes["id"], passes[column]):
+            out.setdefault(annotator, {})[f"{sid}{suffix}"] = label
     return out
 
 
-def annotator_ceiling(task: str) -> list[dict]:
+def annotator_ceiling(task: str, task_data: TaskData | None = None, table: pd.DataFrame | None = None) -> list[dict]:
     """Each pass scored against the labels the *other* passes agree on (not against a gold it
     helped make), on the rows it labelled; rows where the other passes disagree or that no other
     pass labelled are left out, and `n` says how many remain."""
-    rows = data.all_rows(task)
-    test_ids = set(data.task_frames(task)["test"]["id"])
-    passes = pass_labels(task)
+    d = task_data or load_task(task)
+    rows = d.rows
+    passes = pass_labels(task, table)
     out = []
     for name in sorted(passes):
         mine = passes[name]
@@ -212,31 +399,35 @@ def annotator_ceiling(task: str) -> list[dict]:
         ref = {}
         for i in rows["id"]:
             given = [o[i] for o in others if i in o]
-            if i in mine and given and len({json.dumps(g) for g in given}) == 1:
+            if i in mine and given and all(g == given[0] for g in given[1:]):
                 ref[i] = given[0]
-        kept = rows[rows["id"].isin(ref)]
+        kept = np.array([i in ref for i in rows["id"]], dtype=bool)
         folds = []
-        for fold in sorted(kept["fold"].unique()):
-            ids = list(kept[kept["fold"] == fold]["id"])
+        for fold in sorted(np.unique(d.folds[kept])):
+            here = kept & (d.folds == fold)
+            ids = list(rows["id"][here])
             point = metrics.scores(task, [ref[i] for i in ids], [mine[i] for i in ids])
-            folds.append({"fold": int(fold), "article_id": kept[kept["fold"] == fold]["article_id"].iloc[0],
-                          "n": len(ids), "params": {}, **{k: point[k] for k in ("main", "macro_f1", "accuracy")}})
-        test = [i for i in kept["id"] if i in test_ids]
+            where = ({"article_id": rows["article_id"][here].iloc[0]} if d.leave_one_out
+                     else {"articles": int(rows["article_id"][here].nunique())})
+            folds.append({"fold": int(fold), **where, "n": len(ids), "params": {},
+                          **{k: point[k] for k in ("main", "macro_f1", "accuracy")}})
+        test = list(rows["id"][kept & (d.part == "test")])
+        every = list(rows["id"][kept])
         out.append({
             "task": task, "baseline": name, "kind": "annotator",
             "split": {"params": {}, "validation_main": None,
                       "evaluation": metrics.evaluate(task, [ref[i] for i in test], [mine[i] for i in test])
                       if test else None},
             "cv": {"folds": folds, **_fold_summary(task, folds),
-                   "evaluation": metrics.evaluate(task, [ref[i] for i in kept["id"]], [mine[i] for i in kept["id"]])},
+                   "evaluation": metrics.evaluate(task, [ref[i] for i in every], [mine[i] for i in every])},
         })
     return out
 
 
-def provenance() -> dict:
+def provenance(data_dir: Path = DATA_DIR) -> dict:
     return {
         "dataset_version": release.VERSION,
-        "data_sha256": data.data_hash(),
+        "data_sha256": data.data_hash(data_dir),
         "techsanctions": importlib.metadata.version("techsanctions"),
         "scikit-learn": sklearn.__version__,
         "seed": SEED,
@@ -245,25 +436,29 @@ def provenance() -> dict:
     }
 
 
-def run_job(task: str, name: str) -> tuple[dict, dict[str, float]]:
+def run_job(task: str, name: str, task_data: TaskData | None = None,
+            features: Features | None = None) -> tuple[dict, dict[str, float]]:
     """Both protocols for one baseline and task, and their wall times (kept out of results.json)."""
     baseline = BASELINES[name]
     entry = {"task": task, "baseline": name, "kind": "baseline"}
     timings = {}
-    with sklearn.config_context(skip_parameter_validation=True):
+    # Inputs are vectoriser output or label names: never NaN, so finiteness checks are skipped.
+    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        trainer = Trainer(task_data or load_task(task), baseline, features)
         for protocol, fn in (("split", run_split), ("cv", run_cv)):
             start = time.perf_counter()
-            entry[protocol] = fn(task, baseline)
+            entry[protocol] = fn(task, baseline, trainer)
             timings[f"{task}/{name}/{protocol}"] = time.perf_counter() - start
     return entry, timings
 
 
-def significance(task: str, runs: list[dict]) -> dict:
+def significance(task: str, runs: list[dict], task_data: TaskData | None = None) -> dict:
     """Per protocol: each baseline against the best and against the majority floor (paired
     permutation tests, Holm-corrected within each family), and the minimum detectable difference."""
+    d = task_data or load_task(task)
     out = {}
     for protocol in PROTOCOLS:
-        frame = data.all_rows(task) if protocol == "cv" else data.task_frames(task)["test"]
+        frame = d.rows if protocol == "cv" else d.frame("test")
         frame = frame.sort_values("id")  # the row order of `baselines compare`, so both give the same p-values
         ids, gold = list(frame["id"]), list(frame["label"])
         models = {r["baseline"]: [r[protocol]["predictions"][i] for i in ids] for r in runs if r["kind"] == "baseline"}
@@ -292,39 +487,6 @@ MDE_SIMULATIONS = 25
 MDE_PERMUTATIONS = 200
 
 
-def _run_job_star(job: tuple[str, str]):
-    return run_job(*job)
-
-
-def _die_with_parent() -> None:
-    """Worker initialiser: one BLAS thread per worker (the pool already fills every core), and the
-    kernel ends this worker when the parent process dies (Linux)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before the setting took effect
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
-
-
-@contextlib.contextmanager
-def worker_pool(n_jobs: int):
-    """One process pool for the whole run (None: run in this process); workers die with the parent."""
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    if workers <= 1:
-        yield None
-        return
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent) as pool:
-        yield pool
-
-
 @dataclass(frozen=True)
 class Results:
     """What a run produced: provenance, metric specs, every run's scores and predictions.
@@ -346,34 +508,107 @@ class Results:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every task's work reads: set before the pool forks, so workers inherit it unpickled."""
+
+    names: list[str]
+    optional: bool
+    data_dir: Path
+    loaded: dict[str, TaskData]
+    annotations: pd.DataFrame
+
+
+_JOB: _Job | None = None
+_FEATURES: Features | None = None
+
+
+def _task_job(task: str) -> dict:
+    """Everything about one task: every baseline under both protocols, the annotator ceilings, the
+    significance tests and the evaluation-only protocol (one feature cache per process)."""
+    global _FEATURES
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: on matrices this small threads cost more than they give.
+    threadpool_limits(1)
+    _FEATURES = _FEATURES or Features()
+    job, out = _JOB, {"runs": [], "timings": {}}
+    d = job.loaded[task]
+    for name in job.names:
+        entry, spent = run_job(task, name, d, _FEATURES)
+        out["runs"].append(entry)
+        out["timings"].update(spent)
+    out["annotators"] = annotator_ceiling(task, d, job.annotations)
+    out["significance"] = significance(task, out["runs"], d)
+    if not REGISTRY[task].multilabel:
+        out["evaluation_only"] = fewshot.run(task, optional=job.optional, rows=d.rows, data_dir=job.data_dir)
+    return out
+
+
+def _die_with_parent() -> None:
+    """Worker initialiser: the kernel ends this worker when the parent process dies (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before the setting took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def _pool(n_jobs: int, n_tasks: int):
+    """A pool of forked workers, one per core (-1) or n_jobs, or None: run in this process. Forked
+    workers start in milliseconds and inherit the data already read."""
+    import multiprocessing
+
+    workers = min(n_tasks, (os.cpu_count() or 1) if n_jobs == -1 else n_jobs)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_die_with_parent) as pool:
+        yield pool
+
+
 def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
-            n_jobs: int = -1, optional: bool = False) -> tuple[Results, dict[str, float]]:
+            n_jobs: int = -1, optional: bool = False, data_dir: Path = DATA_DIR) -> tuple[Results, dict[str, float]]:
     """Results of every baseline × task × protocol, and the wall time of each run (kept apart).
 
     By default every core baseline runs; optional ones (extras) only with `optional` or by name.
 
-    Jobs run in parallel processes (`n_jobs`, -1 = every core); each is deterministic on its own,
-    and results are collected in job order, so the output does not depend on the scheduling."""
+    Each task is one job (`n_jobs` forked processes, -1 = every core, 1 = this process); each is
+    deterministic on its own and results are collected in task order, so the output does not depend
+    on the scheduling."""
     if names:
         chosen = [BASELINES[n] for n in names]
     else:
         chosen = [b for b in BASELINES.values() if not b.requires or (optional and b.available())]
     not_run = [b for b in BASELINES.values() if b not in chosen]
     chosen = [b for b in chosen if b.available()]
-    jobs = [(t, b.name) for t in tasks for b in chosen]
-    runs, timings = [], {}
-    with worker_pool(n_jobs) as pool:
-        outputs = pool.map(_run_job_star, jobs) if pool else map(_run_job_star, jobs)
-        for entry, spent in tqdm(outputs, total=len(jobs), desc="baselines", unit="run", disable=not progress):
-            runs.append(entry)
-            timings.update(spent)
-    for task in tasks:
-        runs += annotator_ceiling(task)
-    single = [task for task in tasks if not REGISTRY[task].multilabel]
-    tests = {task: significance(task, [r for r in runs if r["task"] == task]) for task in tasks}
-    evaluation_only = {task: fewshot.run(task, optional=optional) for task in single}
+    global _JOB
+    _JOB = _Job([b.name for b in chosen], optional, Path(data_dir),
+                {task: load_task(task, data_dir) for task in tasks},
+                data.load_config("annotations", data_dir)["full"])
+    # Costliest first (rows, times labels for one-vs-rest), so the workers end together.
+    order = sorted(tasks, key=lambda t: -len(_JOB.loaded[t].rows) * (len(REGISTRY[t].labels) if REGISTRY[t].multilabel else 1))
+    done: dict[str, dict] = {}
+    with _pool(n_jobs, len(tasks)) as pool:
+        outputs = pool.map(_task_job, order) if pool else map(_task_job, order)
+        for task, out in tqdm(zip(order, outputs), total=len(order), desc="baselines", unit="task",
+                              disable=not progress):
+            done[task] = out
+    _JOB = None
+    runs = [r for t in tasks for r in done[t]["runs"]] + [r for t in tasks for r in done[t]["annotators"]]
+    timings = {k: v for t in tasks for k, v in done[t]["timings"].items()}
+    tests = {t: done[t]["significance"] for t in tasks}
+    evaluation_only = {t: done[t]["evaluation_only"] for t in tasks if "evaluation_only" in done[t]}
     results = Results(
-        provenance=provenance(),
+        provenance=provenance(data_dir),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},
         ranked_by=RANKED_BY,
         not_run={

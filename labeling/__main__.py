@@ -393,7 +393,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     sizes = args.sizes
     check_output_file(args.output)
-    report = bench.run_all(args.seconds, sizes, main_job=not args.no_main_job)
+    report = bench.run_all(args.seconds, sizes, main_job=not args.no_main_job, baseline_sizes=args.baseline_sizes)
     table = bench.format_report(report)
     print(table)
     write_atomic(args.output, dumps_json(report))
@@ -493,6 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=positive_float, default=1.0, help="minimum timing per segmenter")
     p.add_argument("--sizes", type=size_list, default=(4, 40, 400, 4000), help="synthetic corpus sizes (articles), e.g. 4,40,400")
     p.add_argument("--no-main-job", action="store_true", help="skip timing the main job")
+    p.add_argument("--baseline-sizes", type=size_list, default=(40, 400, 4000),
+                   help="synthetic corpus sizes (articles) for `baselines run`, e.g. 40,400 (4000 takes many minutes)")
     p.add_argument("--output", type=Path, default=DOCS_DIR / "benchmark.json")
     p.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     p.set_defaults(func=cmd_bench)

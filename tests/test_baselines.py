@@ -26,6 +26,7 @@ from baselines import data, evaluate, metrics, report, run
 from baselines.__main__ import main as baselines_main
 from baselines.lexicon import LexiconClassifier
 from baselines.registry import BASELINES, Baseline
+from labeling.release import splits
 from labeling.release.tasks import SINGLE_LABEL_TASKS, TASKS
 from labeling.release.tasks import labels as task_labels
 from labeling.annotation import records as annotations
@@ -449,7 +450,7 @@ def test_cv_training_never_contains_the_held_out_article(grid, monkeypatch):
     # Contrast items get indices far from the rows', so the spy can tell them apart.
     edits = data.contrast_rows("stance")
     edits.index = edits.index + 100_000
-    monkeypatch.setattr(data, "contrast_rows", lambda task: edits)
+    monkeypatch.setattr(data, "contrast_rows", lambda task, data_dir=None: edits)
     article = pd.concat([rows["article_id"], edits["article_id"]])
     result = run.run_cv("stance", spy)
     assert Spy.log
@@ -779,3 +780,95 @@ def test_forbidden_patterns_would_be_found():
     for sample in samples:
         assert any(p.search(sample) for p in FORBIDDEN.values()), sample
     assert not any(p.search("from joblib import Parallel, delayed") for p in FORBIDDEN.values())
+
+
+# -- cross-validation folds and grid reuse on small synthetic frames ---------------------------
+
+
+def synthetic_task(n_articles: int, per_article: int = 6, seed: int = 0) -> run.TaskData:
+    """A stance task of n articles in memory: words that hint at the label, so models learn something."""
+    rng = np.random.default_rng(seed)
+    cue = {"favor": "supports welcomes", "against": "opposes condemns", "none": "reports notes"}
+    rows = []
+    for a in range(n_articles):
+        for s in range(per_article):
+            label = ("favor", "against", "none")[int(rng.integers(3))]
+            noise = " ".join(rng.choice(["chip", "export", "rule", "phone", "market", "plant"], size=4))
+            rows.append({"id": f"a{a:03d}-{s}", "article_id": f"a{a:03d}", "label": label,
+                         "input": f"The ministry {cue[label].split()[s % 2]} the {noise}.", "fold": a})
+    frame = pd.DataFrame(rows)
+    part = np.array(["train", "train", "validation", "test"] * n_articles, dtype=object)[[r["fold"] % 4 for r in rows]]
+    if n_articles > run.LEAVE_ONE_ARTICLE_OUT_MAX:  # the fold column the build writes at this size
+        labels = {"stance": frame.groupby("article_id")["label"].apply(list).to_dict()}
+        frame["fold"] = frame["article_id"].map(splits.grouped_folds(labels, run.GROUPED_FOLDS))
+    folds, groups = run.cv_folds(frame)
+    contrast = pd.DataFrame(columns=["id", "source", "article_id", "edit_type", "input", "label"])
+    return run.TaskData("stance", frame, part, folds, groups, contrast)
+
+
+def test_grouped_k_fold_above_the_threshold_is_article_disjoint_and_deterministic(monkeypatch):
+    monkeypatch.setattr(run, "LEAVE_ONE_ARTICLE_OUT_MAX", 5)
+    small, large = synthetic_task(5), synthetic_task(13)
+    assert small.leave_one_out and list(small.folds) == list(small.rows["fold"])  # one article per fold
+    assert not large.leave_one_out
+    fold_of_article = large.rows.groupby("article_id").apply(lambda g: set(g.index.map(dict(enumerate(large.folds)))))
+    assert all(len(f) == 1 for f in fold_of_article)  # every article in exactly one fold
+    assert sorted(set(large.folds)) == list(range(run.GROUPED_FOLDS))
+    shuffled = large.rows.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    again = dict(zip(shuffled["article_id"], run.cv_folds(shuffled)[0]))
+    assert again == dict(zip(large.rows["article_id"], large.folds))  # depends on the ids, not the row order
+    result = run.run_cv("stance", BASELINES["tfidf_logreg"], run.Trainer(large, BASELINES["tfidf_logreg"]))
+    assert [f["fold"] for f in result["folds"]] == list(range(run.GROUPED_FOLDS))
+    assert all("articles" in f and "article_id" not in f for f in result["folds"])
+    assert sum(f["n"] for f in result["folds"]) == len(large.rows)
+    assert sorted(result["predictions"]) == sorted(large.rows["id"])
+    again = run.run_cv("stance", BASELINES["tfidf_logreg"], run.Trainer(large, BASELINES["tfidf_logreg"]))
+    assert again == result
+
+
+def test_grouped_k_fold_never_trains_on_the_held_out_fold(monkeypatch):
+    from sklearn.pipeline import Pipeline
+
+    monkeypatch.setattr(run, "LEAVE_ONE_ARTICLE_OUT_MAX", 5)
+    monkeypatch.setattr(Spy, "log", [])
+    d = synthetic_task(13)
+    spy = Baseline("spy", lambda task: Pipeline([("clf", Spy())]), grid={"clf__c": [1, 2]})
+    run.run_cv("stance", spy, run.Trainer(d, spy))
+    fold, article = dict(zip(d.rows.index, d.folds)), dict(zip(d.rows.index, d.rows["article_id"]))
+    whole = {frozenset(np.flatnonzero(d.folds == k)) for k in set(d.folds)}
+    outer = [(t, p) for t, p in Spy.log if frozenset(p) in whole]
+    assert len({frozenset(p) for _, p in outer}) == run.GROUPED_FOLDS  # every fold predicted as a whole
+    for trained, predicted in Spy.log:  # split fits included: never an article on both sides
+        assert not {article[i] for i in trained} & {article[i] for i in predicted}
+    for trained, predicted in outer:
+        assert not {fold[i] for i in trained} & {fold[i] for i in predicted}
+
+
+@pytest.mark.parametrize("name", ["tfidf_logreg", "tfidf_svm", "char_tfidf_logreg", "complement_nb", "chi2_lexicon"])
+def test_grid_reuse_predicts_as_fitting_every_grid_point_from_scratch(name):
+    d = synthetic_task(4, per_article=10, seed=2)
+    baseline = BASELINES[name]
+    trainer = run.Trainer(d, baseline)
+    train, held = d.part != "test", d.part == "test"
+    reused = trainer.fit_predict(train, trainer.candidates, [held])
+    x, y = d.rows["input"], d.rows["label"]
+    for params, got in zip(trainer.candidates, reused):
+        model = run.make_model("stance", baseline).set_params(**params).fit(x[train], y[train])
+        assert got[0] == run.predict("stance", model, x[held])
+    assert len(trainer.candidates) == len(list(ParameterGrid(baseline.grid)))
+
+
+@pytest.mark.parametrize("name", ["tfidf_logreg", "chi2_lexicon"])
+def test_nested_choice_is_the_one_grid_search_makes(name):
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut
+
+    d = synthetic_task(5, per_article=8, seed=4)
+    baseline = BASELINES[name]
+    trainer = run.Trainer(d, baseline)
+    for k in sorted(set(d.folds)):
+        outer = d.folds != k
+        search = GridSearchCV(run.make_model("stance", baseline), baseline.grid, cv=LeaveOneGroupOut(),
+                              scoring=make_scorer(lambda t, p: metrics.tuning_score("stance", t, p)))
+        search.fit(d.rows["input"][outer], d.rows["label"][outer], groups=d.rows["article_id"][outer])
+        assert trainer.candidates[trainer.best_nested(k)] == search.best_params_

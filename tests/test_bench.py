@@ -65,3 +65,28 @@ def test_compare_command_reports_hard_cases(tmp_path):
     assert ours["hard_cases"]["right"] == ours["hard_cases"]["total"] and ours["differences"] == []
     assert f"| **right** |  | {ours['hard_cases']['right']}/" in run.stdout
     assert all({"mb_per_s", "hard_cases", "differences"} <= set(e) for e in report.values())
+
+
+def test_report_gives_the_baselines_ratio_to_the_import_floor_and_their_scaling():
+    seg = {"techsanctions": {"mb_per_s": 1.0, "sentences_per_s": 10.0, "ratio_to_ours": 1.0, "meets_conventions": True}}
+    rows = [{"articles": n, "segments": n, "mb": n / 10, "segment_s": n / 10, "build_s": 1.0,
+             "segment_per_article_ratio": 1.0, "build_per_article_ratio": 1.0} for n in (4, 40)]
+    scaled = [{"articles": n, "sentences": 27 * n, "baselines_run_s": n / 4, "ms_per_sentence": 1000 / 108}
+              for n in (40, 400)]
+    report = {"machine": bench.machine(), "segmentation": seg, "scaling": rows, "build_s": 1.0,
+              "baselines_run_s": 6.0, "import_floor_s": 2.0, "baselines_floor_ratio": 3.0, "baseline_scaling": scaled}
+    report["targets"] = bench.targets(report)
+    assert report["targets"]["baselines_run_within_2.5x_floor"] == {"ratio": 3.0, "met": False}
+    table = bench.format_report(report)
+    assert "3.00×" in table and "| 400 articles | 10800 | 100.0 | 9.26 |" in table
+    report["baselines_floor_ratio"] = 2.4
+    assert bench.targets(report)["baselines_run_within_2.5x_floor"]["met"] is True
+
+
+def test_baseline_scaling_runs_the_baselines_on_a_synthetic_data_folder(monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench, "_wall", lambda args, **kw: calls.append(args) or 1.5)
+    [row] = bench.baseline_scaling((4,))
+    assert row["articles"] == 4 and row["sentences"] > 0 and row["baselines_run_s"] == 1.5
+    assert row["ms_per_sentence"] == 1000 * 1.5 / row["sentences"]
+    assert calls[0][:3] == ["-m", "baselines", "run"] and "--data" in calls[0]

@@ -155,25 +155,65 @@ def main_job_time() -> dict:
     return {"total_s": total, "steps_s": steps, "import_floor_s": import_s, "target_s": MAIN_JOB_TARGET_S}
 
 
+IMPORT_FLOOR = "import datasets, sklearn, pandas, pyarrow"
+"""What every `baselines run` must import; its time is the floor the run is measured against."""
+BASELINES_FLOOR_RATIO = 2.5
+BASELINE_SCALES = (40, 400, 4000)
+"""Synthetic corpus sizes (articles) for the baselines' scaling; 4,000 articles take many minutes."""
+
+
+def _wall(args: list[str], **kwargs) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, **kwargs)
+    return time.perf_counter() - start
+
+
+def import_floor_s(repeats: int = 3) -> float:
+    """The median wall time of a fresh interpreter importing datasets, scikit-learn, pandas, pyarrow."""
+    times = sorted(_wall(["-c", IMPORT_FLOOR]) for _ in range(repeats))
+    return times[len(times) // 2]
+
+
 def build_and_baselines() -> dict:
     """Time of one build in process (into a temporary folder), and of one run of every core
-    baseline as its own command (writing its results to a temporary folder)."""
+    baseline as its own command (writing its results to a temporary folder), with the import floor
+    measured in the same run, so their ratio does not depend on how busy the machine is overall."""
     start = time.perf_counter()
     inputs = gather()
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp), inputs)
     build_s = time.perf_counter() - start
+    floor = import_floor_s()
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "baselines", "run", "--quiet", "--out", str(Path(tmp) / "results")],
-                       cwd=ROOT, check=True, capture_output=True)
-        run_s = time.perf_counter() - start
-    return {"build_s": build_s, "baselines_run_s": run_s}
+        run_s = _wall(["-m", "baselines", "run", "--quiet", "--out", str(Path(tmp) / "results")], cwd=ROOT)
+    return {"build_s": build_s, "baselines_run_s": run_s, "import_floor_s": floor,
+            "baselines_floor_ratio": run_s / floor}
 
 
-def run_all(seconds: float = 1.0, sizes=SCALES, main_job: bool = True) -> dict:
+def baseline_scaling(sizes=BASELINE_SCALES) -> list[dict]:
+    """`baselines run` on a synthetic data/ folder of each size (a command of its own, as users run
+    it): wall time and time per benchmark sentence."""
+    rows = []
+    agreement = gather().agreement
+    for n in sizes:
+        inputs, _ = synthetic_inputs(n, agreement)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "data"
+            write_dataset(folder, inputs)
+            del inputs
+            import pyarrow.parquet as pq
+
+            sentences = sum(pq.read_metadata(p).num_rows for p in (folder / "topic").glob("*.parquet"))
+            run_s = _wall(["-m", "baselines", "run", "--quiet", "--data", str(folder),
+                           "--out", str(Path(tmp) / "results")], cwd=ROOT)
+        rows.append({"articles": n, "sentences": sentences, "baselines_run_s": run_s,
+                     "ms_per_sentence": 1000 * run_s / sentences})
+    return rows
+
+
+def run_all(seconds: float = 1.0, sizes=SCALES, main_job: bool = True, baseline_sizes=BASELINE_SCALES) -> dict:
     report = {"machine": machine(), "segmentation": segmentation(seconds), **build_and_baselines(),
-              "scaling": scaling(sizes)}
+              "scaling": scaling(sizes), "baseline_scaling": baseline_scaling(baseline_sizes)}
     if main_job:
         report["main_job"] = main_job_time()
     report["targets"] = targets(report)
@@ -196,6 +236,9 @@ def targets(report: dict) -> dict:
         "segmentation_linear": {"worst_per_article_ratio": worst_seg, "met": worst_seg <= 1.5},
         "build_linear": {"worst_per_article_ratio": worst_build, "met": worst_build <= 1.5},
     }
+    if "baselines_floor_ratio" in report:
+        out["baselines_run_within_2.5x_floor"] = {"ratio": report["baselines_floor_ratio"],
+                                                  "met": report["baselines_floor_ratio"] <= BASELINES_FLOOR_RATIO}
     if "main_job" in report:
         out["main_job_under_15s"] = {"total_s": report["main_job"]["total_s"],
                                      "met": report["main_job"]["total_s"] < MAIN_JOB_TARGET_S}
@@ -219,6 +262,14 @@ def format_report(report: dict) -> str:
     lines = [f"Measured on {m['platform']}, {m['cpus']} CPUs, Python {m['python']}.", "", seg, "", scale, "",
              f"Build (in process, after imports): {report['build_s']:.2f} s; every core baseline, every task, "
              f"both protocols: {report['baselines_run_s']:.2f} s."]
+    if "baselines_floor_ratio" in report:
+        lines.append(f"`baselines run` against the import floor ({IMPORT_FLOOR}: {report['import_floor_s']:.2f} s, "
+                     f"measured in the same benchmark run): {report['baselines_floor_ratio']:.2f}×.")
+    if report.get("baseline_scaling"):
+        lines += ["", markdown_table(
+            ["corpus", "sentences", "`baselines run` s", "ms per sentence"],
+            [[f"{r['articles']} articles", r["sentences"], f"{r['baselines_run_s']:.1f}", f"{r['ms_per_sentence']:.2f}"]
+             for r in report["baseline_scaling"]])]
     if "main_job" in report:
         mj = report["main_job"]
         steps = ", ".join(f"`{k}` {v:.1f} s" for k, v in mj["steps_s"].items())

@@ -23,8 +23,8 @@ from collections import Counter
 
 SPLITS = ("train", "validation", "test")
 EXHAUSTIVE_MAX = 10
-LOAO_MAX = 20
-K_FOLDS = 10
+LOAO_MAX = 12
+K_FOLDS = 5
 
 Labels = dict[str, dict[str, list[str]]]
 """task -> article id -> the labels of that article's benchmark sentences"""
@@ -123,6 +123,11 @@ def folds(labels: Labels) -> dict[str, int]:
     articles = sorted(next(iter(labels.values())))
     if len(articles) <= LOAO_MAX:
         return {a: k for k, a in enumerate(articles)}
-    base, extra = divmod(len(articles), K_FOLDS)
-    capacity = {k: base + (k < extra) for k in range(K_FOLDS)}
-    return stratified(labels, capacity, articles)
+    return grouped_folds(labels, K_FOLDS)
+
+
+def grouped_folds(labels: Labels, k: int) -> dict[str, int]:
+    """Article id -> one of k article-disjoint folds of near-equal article counts, stratified."""
+    articles = sorted(next(iter(labels.values())))
+    base, extra = divmod(len(articles), k)
+    return stratified(labels, {i: base + (i < extra) for i in range(k)}, articles)

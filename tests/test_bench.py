@@ -90,3 +90,13 @@ def test_baseline_scaling_runs_the_baselines_on_a_synthetic_data_folder(monkeypa
     assert row["articles"] == 4 and row["sentences"] > 0 and row["baselines_run_s"] == 1.5
     assert row["ms_per_sentence"] == 1000 * 1.5 / row["sentences"]
     assert calls[0][:3] == ["-m", "baselines", "run"] and "--data" in calls[0]
+
+
+def test_synthetic_corpora_get_split_and_folds_by_the_method_for_their_size():
+    agreement = bench.gather().agreement
+    small, _, small_split = bench.synthetic_inputs(4, agreement)
+    large, _, large_split = bench.synthetic_inputs(13, agreement)
+    assert small_split["split_method"] == "exhaustive search" and len(set(small.fold_of.values())) == 4
+    assert large_split["split_method"] == "stratified group assignment"
+    assert sorted(set(large.fold_of.values())) == list(range(5)) and set(large.split_of.values()) == set(bench.splits.SPLITS)
+    assert large_split["split_s"] >= 0 and large_split["split_score"] >= 0

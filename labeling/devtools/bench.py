@@ -77,8 +77,9 @@ def perturb(text: str, k: int) -> str:
     return "\n".join(lines)
 
 
-def synthetic_inputs(n_articles: int, agreement: dict) -> tuple[BuildInputs, float]:
-    """Build inputs for a corpus of n perturbed seed copies, and the time spent segmenting it."""
+def synthetic_inputs(n_articles: int, agreement: dict) -> tuple[BuildInputs, float, dict]:
+    """Build inputs for a corpus of n perturbed seed copies, the time spent segmenting it, and the
+    time, method and balance score of its split and fold assignment."""
     seeds = corpus.load_articles()
     metadata = corpus.load_metadata()
     gold = gold_rule.check_current()
@@ -101,12 +102,16 @@ def synthetic_inputs(n_articles: int, agreement: dict) -> tuple[BuildInputs, flo
     for s in segments:
         for task in SPLIT_TASKS:
             split_labels[task][s["article_id"]] += task_values(task, golds[s["id"]])
+    start = time.perf_counter()
+    split_of, fold_of = splits.choose(split_labels), splits.folds(split_labels)
+    split_time = time.perf_counter() - start
     inputs = BuildInputs(
         articles=articles, metadata=meta, segments=segments,
         passes={"annotator_1": labels, "annotator_2": labels, "annotator_3": labels}, gold=golds, adjudications={},
-        split_of=splits.choose(split_labels), fold_of=splits.folds(split_labels), agreement=agreement,
+        split_of=split_of, fold_of=fold_of, agreement=agreement,
     )
-    return inputs, seg_time
+    return inputs, seg_time, {"split_s": split_time, "split_method": splits.method(n_articles),
+                              "split_score": splits.score(split_of, split_labels)}
 
 
 def scaling(sizes=SCALES) -> list[dict]:
@@ -114,7 +119,7 @@ def scaling(sizes=SCALES) -> list[dict]:
     rows = []
     agreement = gather().agreement  # the card shows it; read and checked once, not per corpus size
     for n in sizes:
-        inputs, seg_time = synthetic_inputs(n, agreement)
+        inputs, seg_time, split = synthetic_inputs(n, agreement)
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             write_dataset(Path(tmp), inputs)
@@ -122,7 +127,7 @@ def scaling(sizes=SCALES) -> list[dict]:
         rows.append({
             "articles": n, "segments": len(inputs.segments),
             "mb": sum(len(t.encode()) for t in inputs.articles.values()) / 1e6,
-            "segment_s": seg_time, "build_s": build_time,
+            "segment_s": seg_time, "build_s": build_time, **split,
         })
     base = rows[1] if len(rows) > 2 else rows[0]  # the smallest corpus is all fixed cost
     for row in rows:
@@ -196,7 +201,7 @@ def baseline_scaling(sizes=BASELINE_SCALES) -> list[dict]:
     rows = []
     agreement = gather().agreement
     for n in sizes:
-        inputs, _ = synthetic_inputs(n, agreement)
+        inputs, _, _ = synthetic_inputs(n, agreement)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "data"
             write_dataset(folder, inputs)
@@ -255,9 +260,11 @@ def format_report(report: dict) -> str:
     )
     base = report["scaling"][1 if len(report["scaling"]) > 2 else 0]["articles"]
     scale = markdown_table(
-        ["corpus", "segments", "MB", "segment s", "build s", f"segment s/article vs {base}", f"build s/article vs {base}"],
+        ["corpus", "segments", "MB", "segment s", "build s", f"segment s/article vs {base}", f"build s/article vs {base}",
+         "split and fold assignment s (method)"],
         [[f"{r['articles']} articles", r["segments"], f"{r['mb']:.2f}", f"{r['segment_s']:.2f}", f"{r['build_s']:.2f}",
-          f"{r['segment_per_article_ratio']:.2f}", f"{r['build_per_article_ratio']:.2f}"] for r in report["scaling"]],
+          f"{r['segment_per_article_ratio']:.2f}", f"{r['build_per_article_ratio']:.2f}",
+          f"{r['split_s']:.3f} ({r['split_method']})" if "split_s" in r else "–"] for r in report["scaling"]],
     )
     lines = [f"Measured on {m['platform']}, {m['cpus']} CPUs, Python {m['python']}.", "", seg, "", scale, "",
              f"Build (in process, after imports): {report['build_s']:.2f} s; every core baseline, every task, "

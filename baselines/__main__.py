@@ -144,6 +144,8 @@ def cmd_pre_annotate(args: argparse.Namespace) -> int:
     preannotation.write(args.out, predictions)
     fields = sorted({p.field for p in predictions}, key=preannotation.PREDICTION_FIELDS.index)
     print(f"wrote {len(predictions)} predictions ({', '.join(fields)}) for {len(segments)} segments to {shown(args.out)}")
+    return 0
+
 
 def _count(value: str, least: int = 0) -> int:
     """argparse type: a whole number of at least `least`."""

@@ -34,6 +34,8 @@ from labeling.core.paths import shown
 from labeling.corpus.seeds import ARTICLE_ID
 from labeling.corpus.segment import segment_text
 
+from .data import target_prefix
+
 ARTICLES_PER_PARTITION = 200
 """Default partition size: partitions follow the corpus alone, never the number of workers."""
 DECIMALS = 6
@@ -98,7 +100,7 @@ class Scorer:
         """What the model reads: the sentence, prefixed by the target for the pooled stance task."""
         if self.target is None:
             return texts
-        prefix = self.target.replace("_", " ") + ": "
+        prefix = target_prefix(self.target)
         return [prefix + t for t in texts]
 
     def __call__(self, texts: list[str]) -> tuple[list[str], list[float], list[float]]:
@@ -358,11 +360,7 @@ def scorer_from_file(path: Path, target: str | None = None) -> Scorer:
 
     from . import persist
 
-    model = persist.load(path)
-    task = getattr(model, persist.TASK_ATTRIBUTE, None)
-    if task not in REGISTRY:
-        raise InputError(f"{shown(path)}: not saved by `python -m baselines train` (no task recorded)")
-    persist.check_task(path, model, task)
+    model, task = persist.load_for_its_task(path)
     if REGISTRY[task].multilabel:
         raise InputError(f"{shown(path)}: a model for the multi-label task {task!r}; "
                          "ranking by confidence needs a single-label task")

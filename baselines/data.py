@@ -64,11 +64,16 @@ def _read(fingerprint: tuple[tuple[str, str], ...]) -> dict[str, pd.DataFrame]:
     return {s: frames[s] for s in sorted(frames, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else 99, s))}
 
 
+def target_prefix(target: str) -> str:
+    """What precedes a sentence for a stance target (`huawei: `), in every model input."""
+    return target.replace("_", " ") + ": "
+
+
 def model_input(df: pd.DataFrame) -> pd.Series:
     """What a model reads: the sentence, prefixed by its stance target where a row has one
     (`huawei: The phone sold out.`), so one text model can learn every target."""
     if "target" in df:
-        return df["target"].str.replace("_", " ") + ": " + df["text"]
+        return df["target"].map(target_prefix) + df["text"]
     return df["text"]
 
 
@@ -130,7 +135,7 @@ def contrast_rows(task: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
                 suffix = f"@{target}" if spec.field is None else ""
                 rows.append({"id": item["id"] + suffix, "source": item["source_id"] + suffix,
                              "article_id": item["article_id"], "edit_type": item["edit_type"],
-                             "input": f"{target.replace('_', ' ')}: {item['text']}" if spec.field is None else item["text"],
+                             "input": target_prefix(target) + item["text"] if spec.field is None else item["text"],
                              "label": item[schema.stance_field(target)]})
         elif spec.field in ("frame", "topic") and not stance_edit:
             rows.append({"id": item["id"], "source": item["source_id"], "article_id": item["article_id"],

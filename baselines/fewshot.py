@@ -34,7 +34,7 @@ def pool_rows(task: str, data_dir: Path = data.DATA_DIR) -> pd.DataFrame:
     rows = []
     for r in pool.to_dict("records"):
         if spec.field is None:
-            rows += [{"id": f"{r['id']}@{t}", "input": f"{t.replace('_', ' ')}: {r['text']}",
+            rows += [{"id": f"{r['id']}@{t}", "input": data.target_prefix(t) + r["text"],
                       "label": r[schema.stance_field(t)]} for t in schema.TARGETS]
         else:
             rows.append({"id": r["id"], "input": r["text"], "label": r[spec.field]})

@@ -62,6 +62,18 @@ def load(path: Path, task: str | None = None):
     return model
 
 
+def load_for_its_task(path: Path) -> tuple[object, str]:
+    """A model saved by `train` and the task it was trained for, checked against that task."""
+    from labeling.release.tasks import REGISTRY
+
+    model = load(path)
+    task = getattr(model, TASK_ATTRIBUTE, None)
+    if task not in REGISTRY:
+        raise InputError(f"{path}: not marked with a task of this benchmark; save it with `python -m baselines train`")
+    check_task(path, model, task)
+    return model, task
+
+
 def check_task(path: Path, model, task: str) -> None:
     from labeling.release.tasks import REGISTRY, labels
 

@@ -19,6 +19,7 @@ from labeling.core.paths import shown
 from labeling.release.tasks import REGISTRY
 
 from . import persist, run
+from .data import target_prefix
 
 DIGITS = 4
 """Confidences are rounded so the file does not depend on the last bits of a BLAS."""
@@ -36,7 +37,7 @@ def field_inputs(task: str, segments: list[dict]) -> list[tuple[str, list[str]]]
     field = REGISTRY[task].field
     if field is not None:
         return [(field, [s["text"] for s in segments])]
-    return [(schema.stance_field(t), [f"{t.replace('_', ' ')}: {s['text']}" for s in segments])
+    return [(schema.stance_field(t), [target_prefix(t) + s["text"] for s in segments])
             for t in schema.TARGETS]
 
 
@@ -61,11 +62,7 @@ def pre_annotate(models: list[Path], segments: list[dict]) -> list[Prediction]:
     out: list[Prediction] = []
     owner: dict[str, Path] = {}
     for path in models:
-        model = persist.load(path)
-        task = getattr(model, persist.TASK_ATTRIBUTE, None)
-        if task not in REGISTRY:
-            raise InputError(f"{shown(path)}: not marked with a task of this benchmark; save it with `python -m baselines train`")
-        persist.check_task(path, model, task)
+        model, task = persist.load_for_its_task(path)
         if not hasattr(model, "predict_proba"):
             raise InputError(f"{shown(path)}: this model gives no probabilities (predict_proba); "
                              "pre-annotate with a probabilistic baseline such as tfidf_logreg")

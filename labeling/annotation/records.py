@@ -180,15 +180,16 @@ def read_pass(path: Path, segments: dict[str, dict]) -> tuple[dict[str, dict], l
     return check_pass_text(path, content, segments)
 
 
-def load_passes(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE) -> dict[str, dict[str, dict]]:
+def load_passes(directory: Path | None = None, segments_file: Path = SEGMENTS_FILE,
+                minimum: int = 2) -> dict[str, dict[str, dict]]:
     """Every pass, validated: annotator -> segment id -> record (the segments it has labelled).
-    Raises ValidationError listing all problems."""
+    Raises ValidationError listing all problems, among them fewer than `minimum` pass files."""
     directory = ANNOTATIONS_DIR if directory is None else Path(directory)
     segments = {s["id"]: s for s in load_segments(segments_file)}
     files = pass_files(directory)
     problems: list[Problem] = []
-    if len(files) < 2:
-        problems.append(Problem(directory, 0, f"at least two annotation passes are needed, found {len(files)}"))
+    if len(files) < minimum:
+        problems.append(Problem(directory, 0, f"at least {minimum} annotation passes are needed, found {len(files)}"))
     loaded = {}
     for name, path in files.items():
         records, found = read_pass(path, segments)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..corpus.seeds import load_segments
-from . import gold
-from .records import load_passes
+from . import gold, records
 
 
 @dataclass(frozen=True)
@@ -38,22 +37,23 @@ class ArticleStatus:
 def compute(passes: dict[str, dict[str, dict]] | None = None, segments: list[dict] | None = None,
             adjudications: dict[tuple[str, str], dict] | None = None) -> list[ArticleStatus]:
     """Status of every article of the segments, in article order."""
-    passes = load_passes() if passes is None else passes
+    passes = records.load_passes() if passes is None else passes
     segments = load_segments() if segments is None else segments
     adjudications = gold.load_adjudications() if adjudications is None else adjudications
     waiting = gold.undecided(gold.open_cases(passes, segments), adjudications)
+    adjudication_file = records.ANNOTATIONS_DIR / records.ADJUDICATION_FILE
+    with_gold = {g["id"] for g in gold.derive(passes, segments, adjudications, adjudication_file)}
     decided = {sid for sid, _ in adjudications}
     by_article: dict[str, list[str]] = {}
     for s in segments:
         by_article.setdefault(s["article_id"], []).append(s["id"])
     out = []
     for article, ids in sorted(by_article.items()):
-        votes = {sid: sum(sid in records for records in passes.values()) for sid in ids}
         out.append(ArticleStatus(
             article_id=article,
             segments=len(ids),
             labelled={name: sum(sid in records for sid in ids) for name, records in passes.items()},
-            gold=sum(votes[sid] >= gold.MIN_PASSES and sid not in waiting for sid in ids),
+            gold=sum(sid in with_gold for sid in ids),
             adjudicated=sum(sid in decided for sid in ids),
             awaiting_decision=sum(sid in waiting for sid in ids),
             from_prediction=sum(len(records[sid].get("from_prediction", ())) for records in passes.values()

@@ -26,7 +26,7 @@ from ..core.tables import markdown_table
 from ..corpus import seeds as corpus
 from ..release import splits
 from ..release.build import write_dataset
-from ..release.dataset import SPLIT_TASKS, BuildInputs, gather, task_values
+from ..release.dataset import BuildInputs, gather, split_labels
 from . import compare
 
 SCALES = (4, 40, 400, 4000)
@@ -98,12 +98,9 @@ def synthetic_inputs(n_articles: int, agreement: dict) -> tuple[BuildInputs, flo
         g = gold[n % len(gold)]
         labels[s["id"]] = {"id": s["id"], **{f: g[f] for f in schema.ANNOTATION_FIELDS}}
         golds[s["id"]] = {**labels[s["id"]], "rules": g["rules"]}
-    split_labels = {task: {a: [] for a in articles} for task in SPLIT_TASKS}
-    for s in segments:
-        for task in SPLIT_TASKS:
-            split_labels[task][s["article_id"]] += task_values(task, golds[s["id"]])
+    labels_by_task = split_labels(articles, segments, golds)
     start = time.perf_counter()
-    split_of, fold_of = splits.choose(split_labels), splits.folds(split_labels)
+    split_of, fold_of = splits.choose(labels_by_task), splits.folds(labels_by_task)
     split_time = time.perf_counter() - start
     inputs = BuildInputs(
         articles=articles, metadata=meta, segments=segments,
@@ -111,7 +108,7 @@ def synthetic_inputs(n_articles: int, agreement: dict) -> tuple[BuildInputs, flo
         split_of=split_of, fold_of=fold_of, agreement=agreement,
     )
     return inputs, seg_time, {"split_s": split_time, "split_method": splits.method(n_articles),
-                              "split_score": splits.score(split_of, split_labels)}
+                              "split_score": splits.score(split_of, labels_by_task)}
 
 
 def scaling(sizes=SCALES) -> list[dict]:

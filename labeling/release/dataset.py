@@ -88,9 +88,9 @@ def check_release(published: list[str], segments: list[dict]) -> None:
         raise InputError(f"labeling/annotations/gold.jsonl: release article(s) {', '.join(missing)} lack complete gold; "
                          "run `python -m labeling status`")
     count = sum(s["article_id"] in version.RELEASE_ARTICLES for s in segments)
-    if count != version.EXPECTED["segments"]:
-        raise InputError(f"labeling/release/version.py: expected {version.EXPECTED['segments']} segments in the release "
-                         f"articles, found {count}; update EXPECTED when the corpus changes on purpose")
+    if count != version.EXPECTED_SEGMENTS:
+        raise InputError(f"labeling/release/version.py: expected {version.EXPECTED_SEGMENTS} segments in the release "
+                         f"articles, found {count}; update EXPECTED_SEGMENTS when the corpus changes on purpose")
 
 
 def gather() -> BuildInputs:
@@ -110,16 +110,11 @@ def gather() -> BuildInputs:
     articles = {a: all_articles[a] for a in published}
     segments = [s for s in all_segments if s["article_id"] in articles]
     report = check_agreement(passes)
-    benchmark = [s for s in segments if gold_records[s["id"]]["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES]
-    split_labels = {
-        task: {a: [label for s in benchmark if s["article_id"] == a for label in task_values(task, gold_records[s["id"]])]
-               for a in sorted(articles)}
-        for task in SPLIT_TASKS
-    }
+    labels = split_labels(articles, segments, gold_records)
     return BuildInputs(
         articles=articles, metadata={a: metadata[a] for a in articles}, segments=segments, passes=passes,
-        gold={s["id"]: gold_records[s["id"]] for s in segments}, adjudications=gold.load_adjudications(), split_of=splits.choose(split_labels),
-        fold_of=splits.folds(split_labels), agreement=report, manifests=load_manifests(passes),
+        gold={s["id"]: gold_records[s["id"]] for s in segments}, adjudications=gold.load_adjudications(), split_of=splits.choose(labels),
+        fold_of=splits.folds(labels), agreement=report, manifests=load_manifests(passes),
         left_out=left_out, **load_contrast(),
     )
 
@@ -141,6 +136,17 @@ FEWSHOT_FILE = CODEBOOK_DIR / "examples.jsonl"
 
 SPLIT_TASKS = ("stance", "frame", "topic")
 """The tasks whose label distributions the split search balances."""
+
+
+def split_labels(articles, segments: list[dict], gold_records: dict[str, dict]) -> splits.Labels:
+    """task -> article -> the gold labels of its benchmark sentences: what the splits balance."""
+    out: splits.Labels = {task: {a: [] for a in sorted(articles)} for task in SPLIT_TASKS}
+    for s in segments:
+        record = gold_records[s["id"]]
+        if record["segment_type"] in schema.BENCHMARK_SEGMENT_TYPES:
+            for task in SPLIT_TASKS:
+                out[task][s["article_id"]] += task_values(task, record)
+    return out
 
 
 def task_values(task: str, record: dict) -> list[str]:

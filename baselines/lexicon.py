@@ -28,11 +28,34 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=2)
 def _word_counts(texts: tuple[str, ...]):
-    """Binary word counts of the texts and their vocabulary. The last two are kept, so the labels of
-    a one-vs-rest fit and the points of a grid, which see the same texts, count them once."""
+    """Binary word counts of the texts and their vocabulary (sorted). The last two are kept, so the
+    labels of a one-vs-rest fit, which see the same texts, count them once."""
     vectorizer = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False, binary=True)
     counts = vectorizer.fit_transform(texts)
     return counts, np.array(vectorizer.get_feature_names_out(), dtype=object)
+
+
+@lru_cache(maxsize=32)
+def _ranked_cues(texts: tuple[str, ...], y: tuple, min_count: int) -> dict[str, list[str]]:
+    """Every class's candidate cues, best first: words seen more often in the class than expected,
+    by χ² (largest first), ties in alphabetical order. Kept for the last 32 fits, so the points of
+    a grid, which differ only in how many cues they take, rank them once (also for each one-vs-rest label)."""
+    counts, vocab = _word_counts(texts)
+    y = np.asarray(y, dtype=object)
+    totals = np.asarray(counts.sum(axis=0)).ravel()
+    out = {}
+    for label in sorted(set(y)):
+        member = (y == label).astype(int)
+        if member.sum() in (0, len(member)):
+            continue
+        scores, _ = chi2(counts, member)
+        inside = np.asarray(counts[member == 1].sum(axis=0)).ravel()
+        expected = totals * member.mean()
+        keep = np.flatnonzero((inside > expected) & (totals >= min_count) & np.isfinite(scores))
+        # The vocabulary is sorted, so its index orders ties alphabetically.
+        order = keep[np.lexsort((keep, -scores[keep]))]
+        out[str(label)] = [str(w) for w in vocab[order]]
+    return out
 
 
 class LexiconClassifier(ClassifierMixin, BaseEstimator):
@@ -46,19 +69,9 @@ class LexiconClassifier(ClassifierMixin, BaseEstimator):
         texts, y = [str(x) for x in X], np.asarray(y, dtype=object)
         self.classes_ = np.array(sorted(set(y)), dtype=object)
         self.majority_ = Counter(y).most_common(1)[0][0]
-        counts, vocab = _word_counts(tuple(texts))
-        totals = np.asarray(counts.sum(axis=0)).ravel()
-        self.cues_ = {}
-        for label in self.classes_:
-            member = (y == label).astype(int)
-            if member.sum() in (0, len(member)):
-                continue
-            scores, _ = chi2(counts, member)
-            inside = np.asarray(counts[member == 1].sum(axis=0)).ravel()
-            expected = totals * member.mean()
-            keep = (inside > expected) & (totals >= self.min_count) & np.isfinite(scores)
-            order = sorted(np.flatnonzero(keep), key=lambda j: (-scores[j], vocab[j]))[: self.cues_per_class]
-            self.cues_[str(label)] = [str(vocab[j]) for j in order if len(vocab[j]) <= MAX_CUE]
+        ranked = _ranked_cues(tuple(texts), tuple(y), self.min_count)
+        self.cues_ = {label: [c for c in cues[: self.cues_per_class] if len(c) <= MAX_CUE]
+                      for label, cues in ranked.items()}
         return self
 
     def check_cues(self) -> None:
@@ -72,17 +85,21 @@ class LexiconClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         check_is_fitted(self, "cues_")
-        cue_sets = {label: set(cues) for label, cues in self.cues_.items()}
-        out = []
-        for x in X:
-            tokens = Counter(words(str(x)))
-            best, best_hits = self.majority_, 0
-            for label in self.classes_:
-                hits = sum(tokens[c] for c in cue_sets.get(str(label), ()))
-                if hits > best_hits:
-                    best, best_hits = label, hits
-            out.append(best)
-        return np.array(out, dtype=object)
+        labels = [label for label in self.classes_ if self.cues_.get(str(label))]
+        if not labels:
+            return np.array([self.majority_] * len(X), dtype=object)
+        vocabulary = sorted({c for label in labels for c in self.cues_[str(label)]})
+        index = {c: j for j, c in enumerate(vocabulary)}
+        tokens = CountVectorizer(tokenizer=words, token_pattern=None, lowercase=False,
+                                 vocabulary=vocabulary).transform([str(x) for x in X])
+        cue_matrix = np.zeros((len(vocabulary), len(labels)), dtype=np.int64)
+        for k, label in enumerate(labels):
+            for c in set(self.cues_[str(label)]):
+                cue_matrix[index[c], k] = 1
+        hits = np.asarray(tokens @ cue_matrix)
+        # The first class (in class order) with the most hits; the training majority when none hit.
+        best = np.array(labels, dtype=object)[hits.argmax(axis=1)]
+        return np.where(hits.max(axis=1) > 0, best, np.array([self.majority_] * len(X), dtype=object))
 
     def predict_proba(self, X):
         """Probability 1 for the predicted class (the rule is not probabilistic); lets the classifier

@@ -216,14 +216,17 @@ class Trainer:
         self.prefix = self.model.steps[:-1] if reusable else []
         self.final = self.model.steps[-1] if reusable else ("model", self.model)
         self._predicted: dict | None = None
+        # Plain arrays: indexing and iterating them is cheaper than a (pyarrow-backed) Series.
+        self._x = data_.rows["input"].to_numpy(dtype=object)
+        self._y = data_.rows["label"].to_numpy(dtype=object)
 
     def _inputs(self, mask: np.ndarray):
-        return self.data.rows["input"][mask]
+        return self._x[mask]
 
     def fit_predict(self, train: np.ndarray, params: list[dict], evals: list) -> list[list]:
         """Fit on the rows of mask `train` with each of `params`; predict each eval (a row mask or a
         Series of inputs): [params][eval] -> labels."""
-        x, y = self._inputs(train), targets(self.task, self.data.rows["label"][train])
+        x, y = self._inputs(train), targets(self.task, self._y[train])
         eval_x = [self._inputs(e) if isinstance(e, np.ndarray) else e for e in evals]
         if self.prefix:
             _, xt = self.features.fit(self.prefix, x)
@@ -240,7 +243,7 @@ class Trainer:
     def fitted(self, train: np.ndarray, params: dict) -> Pipeline:
         """A fitted Pipeline (for saving): the shared feature steps and a final step fitted on `train`."""
         model = clone(self.model).set_params(**params)
-        return model.fit(self._inputs(train), targets(self.task, self.data.rows["label"][train]))
+        return model.fit(self._inputs(train), targets(self.task, self._y[train]))
 
     def grid_predictions(self) -> dict:
         """Every grid point's predictions that tuning needs: (training mask, eval mask, point) -> labels,
@@ -270,7 +273,7 @@ class Trainer:
 
     def score(self, train: np.ndarray, target: np.ndarray, i: int, tuning: bool) -> float:
         labels = self.grid_predictions()[(train.tobytes(), target.tobytes(), i)]
-        gold = self.data.rows["label"][target]
+        gold = self._y[target]
         return _tuning(self.task, gold, labels) if tuning else metrics.tuning_score(self.task, list(gold), labels)
 
     def best_on_split(self) -> tuple[int, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -37,15 +38,23 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "in baselines/results/; pass --out DIR to write it elsewhere")
     if not official:
         check_output_folder(out, args.force)
+    if args.profile:
+        check_output_file(args.profile)
     results, timings = run.run_all(args.baseline, progress=not args.quiet, optional=args.optional,
                                    data_dir=args.data)
+    start = time.perf_counter()
     written = report.write(results, Path(out), data_dir=args.data)
     changed = report.sync_leaderboards(results) if official else []
+    report_s = time.perf_counter() - start
     for name, why in results.not_run.items():
         print(f"not run: {name} ({why})")
     print(f"wrote {len(written)} files to {shown(out)}/"
           + "".join(f"; updated the leaderboard of {shown(doc)}" for doc in changed))
-    print(f"fit+predict time: {sum(timings.values()):.1f}s over {len(timings)} runs")
+    print(f"fit+predict time: {sum(timings.runs.values()):.1f}s over {len(timings.runs)} runs")
+    if args.profile:
+        profile = {**timings.as_json(), "report_s": report_s}
+        write_atomic(args.profile, dumps_json(profile))
+        print(f"wrote the stage profile to {shown(args.profile)}")
     return 0
 
 
@@ -213,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="with --out: write into a non-empty folder")
     p.add_argument("--optional", action="store_true", help="also run optional baselines whose extras are installed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--profile", type=Path, metavar="FILE",
+                   help="also write where the time went (seconds per stage, summed over processes) as JSON")
     p.add_argument("--data", type=Path, default=DATA_DIR,
                    help="dataset folder to read (default: data/; another folder needs --out)")
     p.set_defaults(func=cmd_run)

@@ -13,7 +13,7 @@ import importlib.metadata
 import os
 import time
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,28 @@ RANKED_BY = {
     "split": "main score on the test split",
     "cv": "main score of the pooled leave-one-article-out predictions",
 }
+
+
+_SPENT: Counter = Counter()
+"""Seconds per stage of the work in this process; each task job starts it afresh and returns it."""
+
+
+@contextlib.contextmanager
+def _stage(name: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        _SPENT[name] += time.perf_counter() - start
+
+
+def _kind(estimator) -> str:
+    """The name a stage gives an estimator: its class, or its classifier's class and one-vs-rest."""
+    if isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    if isinstance(estimator, OneVsRestClassifier):
+        return f"{type(estimator.estimator).__name__} (one-vs-rest)"
+    return type(estimator).__name__
 
 
 def _round(obj, digits: int = 4):
@@ -229,15 +251,19 @@ class Trainer:
         x, y = self._inputs(train), targets(self.task, self._y[train])
         eval_x = [self._inputs(e) if isinstance(e, np.ndarray) else e for e in evals]
         if self.prefix:
-            _, xt = self.features.fit(self.prefix, x)
-            eval_x = [self.features.transform(self.prefix, x, e) for e in eval_x]
+            with _stage("vectorise"):
+                _, xt = self.features.fit(self.prefix, x)
+                eval_x = [self.features.transform(self.prefix, x, e) for e in eval_x]
             x = xt
         name, final = self.final
+        kind = _kind(final)
         out = []
         for p in params:
             estimator = clone(final).set_params(**{k[len(name) + 2:]: v for k, v in p.items()})
-            estimator.fit(x, y)
-            out.append([_names(self.task, estimator.predict(e)) for e in eval_x])
+            with _stage(f"fit {kind}"):
+                estimator.fit(x, y)
+            with _stage("predict"):
+                out.append([_names(self.task, estimator.predict(e)) for e in eval_x])
         return out
 
     def fitted(self, train: np.ndarray, params: dict) -> Pipeline:
@@ -274,7 +300,8 @@ class Trainer:
     def score(self, train: np.ndarray, target: np.ndarray, i: int, tuning: bool) -> float:
         labels = self.grid_predictions()[(train.tobytes(), target.tobytes(), i)]
         gold = self._y[target]
-        return _tuning(self.task, gold, labels) if tuning else metrics.tuning_score(self.task, list(gold), labels)
+        with _stage("tuning scores"):
+            return _tuning(self.task, gold, labels) if tuning else metrics.tuning_score(self.task, list(gold), labels)
 
     def best_on_split(self) -> tuple[int, float]:
         """The grid point that scores best on validation (first best wins) and its score."""
@@ -304,6 +331,11 @@ def fit_on_split(task: str, baseline: Baseline, data_dir: Path = DATA_DIR):
     return trainer.fitted(trainer.data.part == "train", params), params, score
 
 
+def _evaluate(task: str, gold: list, predicted: list) -> dict:
+    with _stage("scores and bootstrap intervals"):
+        return metrics.evaluate(task, gold, predicted)
+
+
 def run_split(task: str, baseline: Baseline, trainer: Trainer | None = None) -> dict:
     """Tune on validation, evaluate the train-fitted model on test."""
     trainer = trainer or Trainer(load_task(task), baseline)
@@ -314,7 +346,7 @@ def run_split(task: str, baseline: Baseline, trainer: Trainer | None = None) -> 
     return {
         "params": trainer.candidates[i],
         "validation_main": best_val,
-        "evaluation": metrics.evaluate(task, list(test["label"]), predicted),
+        "evaluation": _evaluate(task, list(test["label"]), predicted),
         "predictions": dict(zip(test["id"], predicted)),
     }
 
@@ -364,7 +396,7 @@ def run_cv(task: str, baseline: Baseline, trainer: Trainer | None = None) -> dic
     out = {
         "folds": folds,
         **_fold_summary(task, folds),
-        "evaluation": metrics.evaluate(task, list(rows["label"]), list(predicted)),
+        "evaluation": _evaluate(task, list(rows["label"]), list(predicted)),
         "predictions": dict(zip(rows["id"], predicted.tolist())),
     }
     if len(contrast):
@@ -512,6 +544,20 @@ class Results:
 
 
 @dataclass(frozen=True)
+class Timings:
+    """Where a run's time went (kept out of results.json): wall seconds of each task/baseline/protocol,
+    seconds per stage summed over the processes, the run's wall time and its number of processes."""
+
+    runs: dict[str, float]
+    stages: dict[str, float]
+    wall_s: float
+    processes: int
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class _Job:
     """What every task's work reads: set before the pool forks, so workers inherit it unpickled."""
 
@@ -535,16 +581,23 @@ def _task_job(task: str) -> dict:
     # One BLAS thread: on matrices this small threads cost more than they give.
     threadpool_limits(1)
     _FEATURES = _FEATURES or Features()
+    _SPENT.clear()
     job, out = _JOB, {"runs": [], "timings": {}}
     d = job.loaded[task]
+    start = time.perf_counter()
     for name in job.names:
         entry, spent = run_job(task, name, d, _FEATURES)
         out["runs"].append(entry)
         out["timings"].update(spent)
-    out["annotators"] = annotator_ceiling(task, d, job.annotations)
-    out["significance"] = significance(task, out["runs"], d)
+    with _stage("annotator ceiling"):
+        out["annotators"] = annotator_ceiling(task, d, job.annotations)
+    with _stage("significance tests"):
+        out["significance"] = significance(task, out["runs"], d)
     if not REGISTRY[task].multilabel:
-        out["evaluation_only"] = fewshot.run(task, optional=job.optional, rows=d.rows, data_dir=job.data_dir)
+        with _stage("evaluation only (few-shot)"):
+            out["evaluation_only"] = fewshot.run(task, optional=job.optional, rows=d.rows, data_dir=job.data_dir)
+    _SPENT["other"] += time.perf_counter() - start - sum(_SPENT.values())
+    out["stages"] = dict(_SPENT)
     return out
 
 
@@ -561,14 +614,23 @@ def _die_with_parent() -> None:
         pass
 
 
+def _workers(n_jobs: int, n_tasks: int) -> int:
+    """How many processes a run uses: one per core (-1) or n_jobs, at most one per task, one without fork."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(n_tasks, (os.cpu_count() or 1) if n_jobs == -1 else n_jobs))
+
+
 @contextlib.contextmanager
 def _pool(n_jobs: int, n_tasks: int):
     """A pool of forked workers, one per core (-1) or n_jobs, or None: run in this process. Forked
     workers start in milliseconds and inherit the data already read."""
     import multiprocessing
 
-    workers = min(n_tasks, (os.cpu_count() or 1) if n_jobs == -1 else n_jobs)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    workers = _workers(n_jobs, n_tasks)
+    if workers <= 1:
         yield None
         return
     from concurrent.futures import ProcessPoolExecutor
@@ -579,8 +641,8 @@ def _pool(n_jobs: int, n_tasks: int):
 
 
 def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
-            n_jobs: int = -1, optional: bool = False, data_dir: Path = DATA_DIR) -> tuple[Results, dict[str, float]]:
-    """Results of every baseline × task × protocol, and the wall time of each run (kept apart).
+            n_jobs: int = -1, optional: bool = False, data_dir: Path = DATA_DIR) -> tuple[Results, Timings]:
+    """Results of every baseline × task × protocol, and where the time went (kept apart).
 
     By default every core baseline runs; optional ones (extras) only with `optional` or by name.
 
@@ -594,6 +656,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     not_run = [b for b in BASELINES.values() if b not in chosen]
     chosen = [b for b in chosen if b.available()]
     global _JOB
+    start = time.perf_counter()
     _JOB = _Job([b.name for b in chosen], optional, Path(data_dir),
                 {task: load_task(task, data_dir) for task in tasks},
                 data.load_config("annotations", data_dir)["full"])
@@ -607,7 +670,12 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
             done[task] = out
     _JOB = None
     runs = [r for t in tasks for r in done[t]["runs"]] + [r for t in tasks for r in done[t]["annotators"]]
-    timings = {k: v for t in tasks for k, v in done[t]["timings"].items()}
+    stages: Counter = Counter()
+    for t in tasks:
+        stages.update(done[t]["stages"])
+    timings = Timings({k: v for t in tasks for k, v in done[t]["timings"].items()},
+                      dict(sorted(stages.items(), key=lambda kv: (-kv[1], kv[0]))),
+                      time.perf_counter() - start, _workers(n_jobs, len(tasks)))
     tests = {t: done[t]["significance"] for t in tasks}
     evaluation_only = {t: done[t]["evaluation_only"] for t in tasks if "evaluation_only" in done[t]}
     results = Results(

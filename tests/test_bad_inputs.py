@@ -17,6 +17,7 @@ import pytest
 from baselines.__main__ import main as baselines_main
 from labeling.__main__ import main as labeling_main
 from labeling.core.paths import DATA_DIR, ROOT
+from labeling.release.tasks import TASKS
 
 PRED = ROOT / "baselines" / "results" / "predictions" / "stance" / "majority.test.jsonl"
 
@@ -284,6 +285,21 @@ def test_subset_run_writes_elsewhere_and_leaves_official_results(tmp_path, capsy
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert sorted(results["baselines"]) == ["majority", "stratified"]
     assert official.read_bytes() == before
+
+
+def test_run_profile_says_where_the_time_went_stage_by_stage(tmp_path, capsys):
+    profile = tmp_path / "profile.json"
+    assert baselines_main(["run", "--quiet", "--baseline", "majority", "--baseline", "chi2_lexicon",
+                           "--out", str(tmp_path / "r"), "--profile", str(profile)]) == 0
+    got = json.loads(profile.read_text(encoding="utf-8"))
+    stages = got["stages"]
+    assert {"fit DummyClassifier", "fit LexiconClassifier", "fit LexiconClassifier (one-vs-rest)",
+            "significance tests", "evaluation only (few-shot)", "predict", "other"} <= set(stages)
+    assert "fit LogisticRegression" not in stages and all(v >= 0 for v in stages.values())
+    # Stages split the task jobs' time: together no more than every process busy for the whole run.
+    assert sum(stages.values()) <= got["wall_s"] * got["processes"] + 0.5
+    assert len(got["runs"]) == 2 * 2 * len(TASKS) and got["report_s"] > 0
+    assert "wrote the stage profile" in capsys.readouterr().out
 
 
 def test_build_into_a_user_folder_with_force_keeps_the_users_files(tmp_path):

@@ -9,6 +9,7 @@ segmentation and build time linear in the number of articles.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import platform
 import re
@@ -31,6 +32,7 @@ from . import compare
 
 SCALES = (4, 40, 400, 4000)
 MAIN_JOB_TARGET_S = 15.0
+SEGMENTER_MB_S = 3.0
 CONVENTION_CASES = [
     ("“Stop. Now,” he said. “Go.”", ["“Stop.", "Now,” he said.", "“Go.”"]),
     ("Ms. Raimondo met Mr. Li on Jan. 3 in the U.S. Capitol. They talked.",
@@ -160,6 +162,9 @@ def main_job_time() -> dict:
 IMPORT_FLOOR = "import datasets, sklearn, pandas, pyarrow"
 """What every `baselines run` must import; its time is the floor the run is measured against."""
 BASELINES_FLOOR_RATIO = 2.5
+FIXED_STAGE = "fit LogisticRegression"
+"""The stage no speed-up may shorten: newton-cg stops at its tolerance, so another solver or setting gives
+other coefficients and can change predictions; these fits, spread over every process, bound the run."""
 BASELINE_SCALES = (40, 400, 4000)
 """Synthetic corpus sizes (articles) for the baselines' scaling; 4,000 articles take many minutes."""
 
@@ -168,6 +173,23 @@ def _wall(args: list[str], **kwargs) -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, *args], check=True, capture_output=True, **kwargs)
     return time.perf_counter() - start
+
+
+_PEAK = """import resource, subprocess, sys
+done = subprocess.run([sys.executable, *sys.argv[1:]], capture_output=True)
+sys.stderr.buffer.write(done.stderr[-2000:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(done.returncode)
+"""
+"""Runs a command and prints the peak resident memory (KiB on Linux) of its largest process, forked
+workers included (they are waited for, so their usage reaches the command's parent)."""
+
+
+def _wall_and_peak(args: list[str], **kwargs) -> tuple[float, float]:
+    """Wall seconds of a command and the peak resident memory (MiB) of its largest process."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _PEAK, *args], check=True, capture_output=True, text=True, **kwargs)
+    return time.perf_counter() - start, int(done.stdout.split()[-1]) / 1024
 
 
 def import_floor_s(repeats: int = 3) -> float:
@@ -187,9 +209,15 @@ def build_and_baselines() -> dict:
     build_s = time.perf_counter() - start
     floor = import_floor_s()
     with tempfile.TemporaryDirectory() as tmp:
-        run_s = _wall(["-m", "baselines", "run", "--quiet", "--out", str(Path(tmp) / "results")], cwd=ROOT)
+        profile = Path(tmp) / "profile.json"
+        run_s = _wall(["-m", "baselines", "run", "--quiet", "--out", str(Path(tmp) / "results"),
+                       "--profile", str(profile)], cwd=ROOT)
+        stages = json.loads(profile.read_text(encoding="utf-8"))
+    fixed = sum(v for k, v in stages["stages"].items() if k.startswith(FIXED_STAGE))
     return {"build_s": build_s, "baselines_run_s": run_s, "import_floor_s": floor,
-            "baselines_floor_ratio": run_s / floor}
+            "baselines_floor_ratio": run_s / floor, "baselines_profile": stages,
+            "baselines_fixed_s": fixed,
+            "baselines_floor_ratio_bound": (floor + fixed / stages["processes"]) / floor}
 
 
 def baseline_scaling(sizes=BASELINE_SCALES) -> list[dict]:
@@ -206,10 +234,10 @@ def baseline_scaling(sizes=BASELINE_SCALES) -> list[dict]:
             import pyarrow.parquet as pq
 
             sentences = sum(pq.read_metadata(p).num_rows for p in (folder / "topic").glob("*.parquet"))
-            run_s = _wall(["-m", "baselines", "run", "--quiet", "--data", str(folder),
-                           "--out", str(Path(tmp) / "results")], cwd=ROOT)
+            run_s, peak = _wall_and_peak(["-m", "baselines", "run", "--quiet", "--data", str(folder),
+                                          "--out", str(Path(tmp) / "results")], cwd=ROOT)
         rows.append({"articles": n, "sentences": sentences, "baselines_run_s": run_s,
-                     "ms_per_sentence": 1000 * run_s / sentences})
+                     "ms_per_sentence": 1000 * run_s / sentences, "peak_rss_mib": peak})
     return rows
 
 
@@ -235,16 +263,36 @@ def targets(report: dict) -> dict:
             "fastest_conforming_other": fastest,
             "met": fastest is None or seg["techsanctions"]["mb_per_s"] >= rivals[fastest]["mb_per_s"],
         },
+        "segmenter_at_least_3_mb_s": {"mb_per_s": seg["techsanctions"]["mb_per_s"],
+                                      "met": seg["techsanctions"]["mb_per_s"] >= SEGMENTER_MB_S},
         "segmentation_linear": {"worst_per_article_ratio": worst_seg, "met": worst_seg <= 1.5},
         "build_linear": {"worst_per_article_ratio": worst_build, "met": worst_build <= 1.5},
     }
     if "baselines_floor_ratio" in report:
-        out["baselines_run_within_2.5x_floor"] = {"ratio": report["baselines_floor_ratio"],
-                                                  "met": report["baselines_floor_ratio"] <= BASELINES_FLOOR_RATIO}
+        out["baselines_run_within_2.5x_floor"] = {
+            "ratio": report["baselines_floor_ratio"],
+            **({"bound_with_the_same_scores": report["baselines_floor_ratio_bound"]}
+               if "baselines_floor_ratio_bound" in report else {}),
+            "met": report["baselines_floor_ratio"] <= BASELINES_FLOOR_RATIO}
     if "main_job" in report:
         out["main_job_under_15s"] = {"total_s": report["main_job"]["total_s"],
                                      "met": report["main_job"]["total_s"] < MAIN_JOB_TARGET_S}
     return out
+
+
+def profile_markdown(report: dict) -> str:
+    """Where the time of the measured `baselines run` went, stage by stage, and what that leaves possible."""
+    prof, floor = report["baselines_profile"], report["import_floor_s"]
+    total = sum(prof["stages"].values())
+    rows = [[stage, f"{s:.2f}", f"{100 * s / total:.0f} %"]
+            for stage, s in sorted(prof["stages"].items(), key=lambda kv: (-kv[1], kv[0]))]
+    return "\n".join([
+        f"Where the time of that run went ({prof['processes']} processes, {prof['wall_s']:.2f} s wall for the work, "
+        f"then {prof['report_s']:.2f} s for the report and plots; seconds summed over the processes):", "",
+        markdown_table(["stage", "s", "share"], rows), "",
+        f"The logistic-regression fits alone take {report['baselines_fixed_s']:.2f} s; spread evenly over "
+        f"{prof['processes']} processes and with nothing else to do, the run could not go below "
+        f"{report['baselines_floor_ratio_bound']:.2f}× the import floor without changing its scores."])
 
 
 def format_report(report: dict) -> str:
@@ -269,10 +317,13 @@ def format_report(report: dict) -> str:
     if "baselines_floor_ratio" in report:
         lines.append(f"`baselines run` against the import floor ({IMPORT_FLOOR}: {report['import_floor_s']:.2f} s, "
                      f"measured in the same benchmark run): {report['baselines_floor_ratio']:.2f}×.")
+    if "baselines_profile" in report:
+        lines += ["", profile_markdown(report)]
     if report.get("baseline_scaling"):
         lines += ["", markdown_table(
-            ["corpus", "sentences", "`baselines run` s", "ms per sentence"],
-            [[f"{r['articles']} articles", r["sentences"], f"{r['baselines_run_s']:.1f}", f"{r['ms_per_sentence']:.2f}"]
+            ["corpus", "sentences", "`baselines run` s", "ms per sentence", "peak memory of one process (MiB)"],
+            [[f"{r['articles']} articles", r["sentences"], f"{r['baselines_run_s']:.1f}", f"{r['ms_per_sentence']:.2f}",
+              f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "–"]
              for r in report["baseline_scaling"]])]
     if "main_job" in report:
         mj = report["main_job"]

@@ -200,7 +200,10 @@ def plot_confusion(results: dict, task: str, path: Path) -> None:
             ax.text(j, i, str(v), ha="center", va="center", fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
-    ax.set_title(f"{task}: {best['baseline']}\n(pooled leave-one-article-out predictions)", fontsize=9)
+    folds = best["cv"]["folds"]
+    pooled = (f"pooled predictions of {len(folds)} article-disjoint folds" if any("articles" in f for f in folds)
+              else "pooled leave-one-article-out predictions")
+    ax.set_title(f"{task}: {best['baseline']}\n({pooled})", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100, metadata={"Software": None})
     plt.close(fig)

@@ -421,7 +421,7 @@ def test_cv_predictions_cover_every_row_and_folds_hold_out_one_article(two_runs)
 
 
 class Spy(ClassifierMixin, BaseEstimator):
-    """Records the row indices it is fitted on and predicts for, to see what each model saw."""
+    """Records the texts it is fitted on and predicts for, to see what each model saw."""
 
     log: list = []
 
@@ -429,13 +429,13 @@ class Spy(ClassifierMixin, BaseEstimator):
         self.c = c
 
     def fit(self, X, y):
-        self.seen_ = set(X.index)
+        self.seen_ = set(X)
         self.label_ = Counter(y).most_common(1)[0][0]
         self.classes_ = np.array(sorted(set(y)))
         return self
 
     def predict(self, X):
-        Spy.log.append((self.seen_, set(X.index)))
+        Spy.log.append((self.seen_, set(X)))
         return np.array([self.label_] * len(X), dtype=object)
 
 
@@ -447,18 +447,18 @@ def test_cv_training_never_contains_the_held_out_article(grid, monkeypatch):
     monkeypatch.setattr(Spy, "log", [])
     spy = Baseline("spy", lambda task: Pipeline([("clf", Spy())]), grid=grid)
     rows = data.all_rows("stance")
-    # Contrast items get indices far from the rows', so the spy can tell them apart.
     edits = data.contrast_rows("stance")
-    edits.index = edits.index + 100_000
-    monkeypatch.setattr(data, "contrast_rows", lambda task, data_dir=None: edits)
-    article = pd.concat([rows["article_id"], edits["article_id"]])
+    # The spy sees texts: each names one article here (no sentence or edit repeats another).
+    texts = pd.concat([rows[["input", "article_id"]], edits[["input", "article_id"]]])
+    assert not texts["input"].duplicated().any()
+    article = dict(zip(texts["input"], texts["article_id"]))
     result = run.run_cv("stance", spy)
     assert Spy.log
     for trained, predicted in Spy.log:
-        assert not set(article[list(trained)]) & set(article[list(predicted)])
+        assert not {article[t] for t in trained} & {article[t] for t in predicted}
     if len(edits):  # every contrast item was predicted, by a model that never saw its article
-        assert {i for _, p in Spy.log for i in p if i >= 100_000} == set(edits.index)
-    outer = [set(article[list(p)]) for _, p in Spy.log if len(set(article[list(p)])) == 1]
+        assert {t for _, p in Spy.log for t in p} >= set(edits["input"])
+    outer = [{article[t] for t in p} for _, p in Spy.log if len({article[t] for t in p}) == 1]
     assert {a for s in outer for a in s} == set(rows["article_id"])
     assert [f["article_id"] for f in result["folds"]] == [
         rows[rows["fold"] == k]["article_id"].iloc[0] for k in sorted(rows["fold"].unique())
@@ -795,7 +795,7 @@ def synthetic_task(n_articles: int, per_article: int = 6, seed: int = 0) -> run.
             label = ("favor", "against", "none")[int(rng.integers(3))]
             noise = " ".join(rng.choice(["chip", "export", "rule", "phone", "market", "plant"], size=4))
             rows.append({"id": f"a{a:03d}-{s}", "article_id": f"a{a:03d}", "label": label,
-                         "input": f"The ministry {cue[label].split()[s % 2]} the {noise}.", "fold": a})
+                         "input": f"The ministry {cue[label].split()[s % 2]} the {noise} (item {a}x{s}).", "fold": a})
     frame = pd.DataFrame(rows)
     part = np.array(["train", "train", "validation", "test"] * n_articles, dtype=object)[[r["fold"] % 4 for r in rows]]
     if n_articles > run.LEAVE_ONE_ARTICLE_OUT_MAX:  # the fold column the build writes at this size
@@ -834,8 +834,9 @@ def test_grouped_k_fold_never_trains_on_the_held_out_fold(monkeypatch):
     d = synthetic_task(13)
     spy = Baseline("spy", lambda task: Pipeline([("clf", Spy())]), grid={"clf__c": [1, 2]})
     run.run_cv("stance", spy, run.Trainer(d, spy))
-    fold, article = dict(zip(d.rows.index, d.folds)), dict(zip(d.rows.index, d.rows["article_id"]))
-    whole = {frozenset(np.flatnonzero(d.folds == k)) for k in set(d.folds)}
+    # The spy sees texts, each unique to one row here.
+    fold, article = dict(zip(d.rows["input"], d.folds)), dict(zip(d.rows["input"], d.rows["article_id"]))
+    whole = {frozenset(d.rows["input"][d.folds == k]) for k in set(d.folds)}
     outer = [(t, p) for t, p in Spy.log if frozenset(p) in whole]
     assert len({frozenset(p) for _, p in outer}) == run.GROUPED_FOLDS  # every fold predicted as a whole
     for trained, predicted in Spy.log:  # split fits included: never an article on both sides

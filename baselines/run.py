@@ -572,9 +572,7 @@ _JOB: _Job | None = None
 _FEATURES: Features | None = None
 
 
-def _task_job(task: str) -> dict:
-    """Everything about one task: every baseline under both protocols, the annotator ceilings, the
-    significance tests and the evaluation-only protocol (one feature cache per process)."""
+def _worker_setup() -> None:
     global _FEATURES
     from threadpoolctl import threadpool_limits
 
@@ -582,23 +580,83 @@ def _task_job(task: str) -> dict:
     threadpool_limits(1)
     _FEATURES = _FEATURES or Features()
     _SPENT.clear()
-    job, out = _JOB, {"runs": [], "timings": {}}
-    d = job.loaded[task]
-    start = time.perf_counter()
-    for name in job.names:
-        entry, spent = run_job(task, name, d, _FEATURES)
-        out["runs"].append(entry)
-        out["timings"].update(spent)
+
+
+def _stages_since(start: float) -> dict[str, float]:
+    """This job's seconds per stage (the stages were cleared when it started), the rest as `other`."""
+    _SPENT["other"] += time.perf_counter() - start - sum(_SPENT.values())
+    return dict(_SPENT)
+
+
+def _baseline_job(key: tuple[str, str]) -> dict:
+    """One baseline on one task under both protocols (one feature cache per process, shared by the
+    jobs it runs)."""
+    _worker_setup()
+    start, (task, name) = time.perf_counter(), key
+    entry, spent = run_job(task, name, _JOB.loaded[task], _FEATURES)
+    return {"entry": entry, "timings": spent, "stages": _stages_since(start)}
+
+
+def _task_job(task: str, runs: list[dict]) -> dict:
+    """What a task needs once all its baselines ran: the annotator ceilings, the significance tests
+    and the evaluation-only protocol."""
+    _worker_setup()
+    job, d, out, start = _JOB, _JOB.loaded[task], {}, time.perf_counter()
     with _stage("annotator ceiling"):
         out["annotators"] = annotator_ceiling(task, d, job.annotations)
     with _stage("significance tests"):
-        out["significance"] = significance(task, out["runs"], d)
+        out["significance"] = significance(task, runs, d)
     if not REGISTRY[task].multilabel:
         with _stage("evaluation only (few-shot)"):
             out["evaluation_only"] = fewshot.run(task, optional=job.optional, rows=d.rows, data_dir=job.data_dir)
-    _SPENT["other"] += time.perf_counter() - start - sum(_SPENT.values())
-    out["stages"] = dict(_SPENT)
+    out["stages"] = _stages_since(start)
     return out
+
+
+def _cost(task: str, name: str) -> float:
+    """A job's expected cost, to start the costliest first: rows, times labels for one-vs-rest, times
+    the baseline's relative cost."""
+    spec = REGISTRY[task]
+    return len(_JOB.loaded[task].rows) * (len(spec.labels) if spec.multilabel else 1) * BASELINES[name].cost
+
+
+def _run_jobs(pool, tasks, names: list[str], progress: bool) -> tuple[dict, dict]:
+    """Every (task, baseline) job, costliest first, and each task's follow-up job as soon as its
+    baselines are done; in this process when pool is None. Returns both sets of outputs by key."""
+    keys = sorted(((t, n) for t in tasks for n in names), key=lambda k: (-_cost(*k), k))
+    runs: dict[tuple[str, str], dict] = {}
+    post: dict[str, object] = {}
+    bar = tqdm(total=len(keys) + len(tasks), desc="baselines", unit="job", disable=not progress)
+
+    def follow_up(task: str):
+        entries = [runs[(task, n)]["entry"] for n in names]
+        return pool.submit(_task_job, task, entries) if pool else _task_job(task, entries)
+
+    if pool is None:
+        for key in keys:
+            runs[key] = _baseline_job(key)
+            bar.update()
+        for task in tasks:
+            post[task] = follow_up(task)
+            bar.update()
+    else:
+        from concurrent.futures import as_completed
+
+        waiting = Counter(t for t, _ in keys)
+        futures = {pool.submit(_baseline_job, key): key for key in keys}
+        post.update({t: follow_up(t) for t in tasks if not waiting[t]})
+        for future in as_completed(futures):
+            key = futures[future]
+            runs[key] = future.result()
+            bar.update()
+            waiting[key[0]] -= 1
+            if not waiting[key[0]]:
+                post[key[0]] = follow_up(key[0])
+        for task in tasks:
+            post[task] = post[task].result()
+            bar.update()
+    bar.close()
+    return runs, post
 
 
 def _die_with_parent() -> None:
@@ -646,9 +704,10 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
 
     By default every core baseline runs; optional ones (extras) only with `optional` or by name.
 
-    Each task is one job (`n_jobs` forked processes, -1 = every core, 1 = this process); each is
-    deterministic on its own and results are collected in task order, so the output does not depend
-    on the scheduling."""
+    Each baseline on each task is one job, and each task has a follow-up job (ceilings, significance,
+    few-shot) once its baselines are done (`n_jobs` forked processes, -1 = every core, 1 = this
+    process); each job is deterministic on its own and results are collected in task and baseline
+    order, so the output does not depend on the scheduling."""
     if names:
         chosen = [BASELINES[n] for n in names]
     else:
@@ -660,24 +719,19 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     _JOB = _Job([b.name for b in chosen], optional, Path(data_dir),
                 {task: load_task(task, data_dir) for task in tasks},
                 data.load_config("annotations", data_dir)["full"])
-    # Costliest first (rows, times labels for one-vs-rest), so the workers end together.
-    order = sorted(tasks, key=lambda t: -len(_JOB.loaded[t].rows) * (len(REGISTRY[t].labels) if REGISTRY[t].multilabel else 1))
-    done: dict[str, dict] = {}
-    with _pool(n_jobs, len(tasks)) as pool:
-        outputs = pool.map(_task_job, order) if pool else map(_task_job, order)
-        for task, out in tqdm(zip(order, outputs), total=len(order), desc="baselines", unit="task",
-                              disable=not progress):
-            done[task] = out
+    with _pool(n_jobs, len(tasks) * max(1, len(chosen))) as pool:
+        done, post = _run_jobs(pool, tasks, _JOB.names, progress)
     _JOB = None
-    runs = [r for t in tasks for r in done[t]["runs"]] + [r for t in tasks for r in done[t]["annotators"]]
+    keys = [(t, b.name) for t in tasks for b in chosen]
+    runs = [done[k]["entry"] for k in keys] + [r for t in tasks for r in post[t]["annotators"]]
     stages: Counter = Counter()
-    for t in tasks:
-        stages.update(done[t]["stages"])
-    timings = Timings({k: v for t in tasks for k, v in done[t]["timings"].items()},
+    for out in [*done.values(), *post.values()]:
+        stages.update(out["stages"])
+    timings = Timings({k: v for key in keys for k, v in done[key]["timings"].items()},
                       dict(sorted(stages.items(), key=lambda kv: (-kv[1], kv[0]))),
-                      time.perf_counter() - start, _workers(n_jobs, len(tasks)))
-    tests = {t: done[t]["significance"] for t in tasks}
-    evaluation_only = {t: done[t]["evaluation_only"] for t in tasks if "evaluation_only" in done[t]}
+                      time.perf_counter() - start, _workers(n_jobs, len(tasks) * max(1, len(chosen))))
+    tests = {t: post[t]["significance"] for t in tasks}
+    evaluation_only = {t: post[t]["evaluation_only"] for t in tasks if "evaluation_only" in post[t]}
     results = Results(
         provenance=provenance(data_dir),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},

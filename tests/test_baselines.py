@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -386,6 +387,15 @@ def test_few_shot_samples_are_fixed_per_seed_and_drawn_from_the_pool_only():
 @pytest.fixture(scope="module")
 def two_runs():
     return [run.run_all(["majority", "chi2_lexicon"], progress=False, n_jobs=1)[0].as_json() for _ in range(2)]
+
+
+@dataset
+def test_a_run_over_forked_workers_equals_one_in_this_process(two_runs):
+    results, timings = run.run_all(["majority", "chi2_lexicon"], progress=False, n_jobs=2)
+    assert json.dumps(results.as_json(), sort_keys=True) == json.dumps(two_runs[0], sort_keys=True)
+    assert timings.processes == (2 if "fork" in multiprocessing.get_all_start_methods() else 1)
+    assert set(timings.runs) == {f"{t}/{b}/{p}" for t in TASKS for b in ("majority", "chi2_lexicon")
+                                 for p in run.PROTOCOLS}
 
 
 @dataset

@@ -48,7 +48,7 @@ RANKED_BY = {
 
 
 _SPENT: Counter = Counter()
-"""Seconds per stage of the work in this process; each task job starts it afresh and returns it."""
+"""Seconds per stage of the work in this process; each job starts it afresh and returns it."""
 
 
 @contextlib.contextmanager
@@ -673,7 +673,7 @@ def _die_with_parent() -> None:
 
 
 def _workers(n_jobs: int, n_tasks: int) -> int:
-    """How many processes a run uses: one per core (-1) or n_jobs, at most one per task, one without fork."""
+    """How many processes a run uses: one per core (-1) or n_jobs, at most one per job, one without fork."""
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():

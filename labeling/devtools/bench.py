@@ -329,8 +329,8 @@ def format_report(report: dict) -> str:
     if "main_job" in report:
         mj = report["main_job"]
         steps = ", ".join(f"`{k}` {v:.1f} s" for k, v in mj["steps_s"].items())
-        lines.append(f"Main job after installation: {mj['total_s']:.1f} s wall ({steps}); importing datasets, "
-                     f"scikit-learn and pandas alone takes {mj['import_floor_s']:.1f} s.")
+        lines += ["", f"Main job after installation: {mj['total_s']:.1f} s wall ({steps}); importing datasets, "
+                      f"scikit-learn and pandas alone takes {mj['import_floor_s']:.1f} s."]
     targets = [[f"{name} (" + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
                                         for k, v in t.items() if k != "met") + ")", "yes" if t["met"] else "no"]
                for name, t in report["targets"].items()]

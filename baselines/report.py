@@ -26,6 +26,19 @@ PROTOCOL_TITLES = {
 }
 
 
+GROUPED_CV_TITLE = "cross-validation over article-disjoint folds (pooled predictions; per-fold mean ± std)"
+"""The cv protocol's title when the corpus is large enough for grouped folds instead of one article each."""
+
+
+def grouped(results: dict) -> bool:
+    """Whether the results' cross-validation folds hold several articles each (grouped K-fold)."""
+    return any("articles" in f for r in results["runs"] for f in r["cv"]["folds"])
+
+
+def protocol_title(results: dict, protocol: str) -> str:
+    return GROUPED_CV_TITLE if protocol == "cv" and grouped(results) else PROTOCOL_TITLES[protocol]
+
+
 def _ci(value: float | None, interval: list[float] | None) -> str:
     if value is None:
         return "n/a"
@@ -104,7 +117,8 @@ def detectable_markdown(results: dict) -> str:
             mdd = results["significance"][task].get(protocol, {}).get("minimum_detectable_difference") or {}
             cells.append("not reachable" if mdd.get("difference") is None else f"{mdd['difference']:.3f}")
         rows.append([f"`{task}`", *cells])
-    return markdown_table(["task", "leave-one-article-out", "test split"], rows)
+    cv = "article-disjoint folds" if grouped(results) else "leave-one-article-out"
+    return markdown_table(["task", cv, "test split"], rows)
 
 
 def ranked(results: dict, task: str, protocol: str) -> list[dict]:
@@ -146,7 +160,7 @@ def leaderboard_markdown(results: dict, protocol: str | None = None) -> str:
                     row.append("n/a" if cv["mean"]["main"] is None else f"{cv['mean']['main']:.3f} ± {cv['std']['main']:.3f}")
                 row += [_versus(sig, "vs_best", run), _versus(sig, "vs_majority", run)]
                 rows.append(row)
-            title = f"**{task}**, {PROTOCOL_TITLES[protocol_name]}; main score: {METRICS[task].description}"
+            title = f"**{task}**, {protocol_title(results, protocol_name)}; main score: {METRICS[task].description}"
             parts.append(title + "\n\n" + markdown_table(header, rows))
     return "\n\n".join(parts)
 
@@ -266,13 +280,12 @@ def _write_all(results: dict, out: Path, stats: dict) -> None:
         for c in [clears_floor(summary, task, protocol, roles)] if c is not None
     ) or "- not judged: this run lacks the majority floor or a learned model"
     prov = summary["provenance"]
-    grouped = any("articles" in f for r in summary["runs"] for f in r["cv"]["folds"])
     from .run import GROUPED_FOLDS, LEAVE_ONE_ARTICLE_OUT_MAX
 
     protocol_note = (f"This corpus has more than {LEAVE_ONE_ARTICLE_OUT_MAX} articles, so cross-validation is "
                      f"grouped {GROUPED_FOLDS}-fold instead of leave-one-article-out: the dataset's `fold` column "
                      f"(article-disjoint, stratified), and tuning leaves one of the other folds out.\n\n"
-                     if grouped else "")
+                     if grouped(summary) else "")
     put(
         "leaderboard.md",
         f"# TechSanctions leaderboard\n\nDataset {prov['dataset_version']} (data sha256 "
@@ -344,7 +357,7 @@ def summary_markdown(results: dict) -> str:
             label = f"`{name}`" if names[name] == "baseline" else f"{name} (annotator, vs the other passes)"
             rows.append([label, *cells])
         header = ["baseline", *[f"{t} ({MAIN_NAMES[METRICS[t].main]})" for t in tasks]]
-        parts.append(f"**{PROTOCOL_TITLES[protocol]}**\n\n" + markdown_table(header, rows))
+        parts.append(f"**{protocol_title(results, protocol)}**\n\n" + markdown_table(header, rows))
     return "\n\n".join(parts)
 
 

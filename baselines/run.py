@@ -45,6 +45,8 @@ RANKED_BY = {
     "split": "main score on the test split",
     "cv": "main score of the pooled leave-one-article-out predictions",
 }
+GROUPED_RANKED_BY = "main score of the pooled predictions of the article-disjoint folds"
+"""How cv is ranked on a corpus large enough for grouped folds."""
 
 
 _SPENT: Counter = Counter()
@@ -719,6 +721,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     _JOB = _Job([b.name for b in chosen], optional, Path(data_dir),
                 {task: load_task(task, data_dir) for task in tasks},
                 data.load_config("annotations", data_dir)["full"])
+    leave_one_out = all(d.leave_one_out for d in _JOB.loaded.values())
     with _pool(n_jobs, len(tasks) * max(1, len(chosen))) as pool:
         done, post = _run_jobs(pool, tasks, _JOB.names, progress)
     _JOB = None
@@ -735,7 +738,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
     results = Results(
         provenance=provenance(data_dir),
         metrics={t: {"main": metrics.METRICS[t].main, "description": metrics.METRICS[t].description} for t in tasks},
-        ranked_by=RANKED_BY,
+        ranked_by=RANKED_BY if leave_one_out else {**RANKED_BY, "cv": GROUPED_RANKED_BY},
         not_run={
             # The same text whether or not the extra is installed, so results do not depend on it.
             b.name: "optional: needs the `embeddings` extra (pip install -e '.[embeddings]'); "

@@ -883,3 +883,29 @@ def test_nested_choice_is_the_one_grid_search_makes(name):
                               scoring=make_scorer(lambda t, p: metrics.tuning_score("stance", t, p)))
         search.fit(d.rows["input"][outer], d.rows["label"][outer], groups=d.rows["article_id"][outer])
         assert trainer.candidates[trainer.best_nested(k)] == search.best_params_
+
+
+def test_report_names_grouped_folds_where_the_corpus_has_them():
+    from baselines import report
+
+    def results(fold: dict) -> dict:
+        return {"runs": [{"cv": {"folds": [fold]}}],
+                "significance": {"stance": {"cv": {"minimum_detectable_difference": {"difference": 0.1}}, "split": {}}}}
+
+    loao, grouped = results({"fold": 0, "article_id": "a"}), results({"fold": 0, "articles": 3})
+    assert "leave-one-article-out" in report.protocol_title(loao, "cv")
+    assert report.protocol_title(grouped, "cv") == report.GROUPED_CV_TITLE
+    assert report.protocol_title(grouped, "split") == report.PROTOCOL_TITLES["split"]
+    assert "| task | leave-one-article-out | test split |" in report.detectable_markdown(loao)
+    assert "| task | article-disjoint folds | test split |" in report.detectable_markdown(grouped)
+
+
+def test_a_grouped_run_says_how_cv_is_ranked(monkeypatch):
+    monkeypatch.setattr(run, "LEAVE_ONE_ARTICLE_OUT_MAX", 5)
+    d = synthetic_task(13)
+    monkeypatch.setattr(run, "load_task", lambda task, data_dir=None: d)
+    monkeypatch.setattr(run.fewshot, "run", lambda *a, **k: {})
+    monkeypatch.setattr(run, "annotator_ceiling", lambda *a, **k: [])
+    results, _ = run.run_all(["majority"], tasks=("stance",), progress=False, n_jobs=1)
+    assert results.ranked_by["cv"] == run.GROUPED_RANKED_BY
+    assert all("articles" in f for f in results.runs[0]["cv"]["folds"])

@@ -214,8 +214,7 @@ def plot_confusion(results: dict, task: str, path: Path) -> None:
             ax.text(j, i, str(v), ha="center", va="center", fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
-    folds = best["cv"]["folds"]
-    pooled = (f"pooled predictions of {len(folds)} article-disjoint folds" if any("articles" in f for f in folds)
+    pooled = (f"pooled predictions of {len(best['cv']['folds'])} article-disjoint folds" if grouped(results)
               else "pooled leave-one-article-out predictions")
     ax.set_title(f"{task}: {best['baseline']}\n({pooled})", fontsize=9)
     fig.tight_layout()

@@ -684,12 +684,11 @@ def _workers(n_jobs: int, n_tasks: int) -> int:
 
 
 @contextlib.contextmanager
-def _pool(n_jobs: int, n_tasks: int):
-    """A pool of forked workers, one per core (-1) or n_jobs, or None: run in this process. Forked
-    workers start in milliseconds and inherit the data already read."""
+def _pool(workers: int):
+    """A pool of `workers` forked workers, or None for one: run in this process. Forked workers start
+    in milliseconds and inherit the data already read."""
     import multiprocessing
 
-    workers = _workers(n_jobs, n_tasks)
     if workers <= 1:
         yield None
         return
@@ -722,7 +721,8 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
                 {task: load_task(task, data_dir) for task in tasks},
                 data.load_config("annotations", data_dir)["full"])
     leave_one_out = all(d.leave_one_out for d in _JOB.loaded.values())
-    with _pool(n_jobs, len(tasks) * max(1, len(chosen))) as pool:
+    workers = _workers(n_jobs, len(tasks) * max(1, len(chosen)))
+    with _pool(workers) as pool:
         done, post = _run_jobs(pool, tasks, _JOB.names, progress)
     _JOB = None
     keys = [(t, b.name) for t in tasks for b in chosen]
@@ -732,7 +732,7 @@ def run_all(names: list[str] | None = None, tasks=TASKS, progress: bool = True,
         stages.update(out["stages"])
     timings = Timings({k: v for key in keys for k, v in done[key]["timings"].items()},
                       dict(sorted(stages.items(), key=lambda kv: (-kv[1], kv[0]))),
-                      time.perf_counter() - start, _workers(n_jobs, len(tasks) * max(1, len(chosen))))
+                      time.perf_counter() - start, workers)
     tests = {t: post[t]["significance"] for t in tasks}
     evaluation_only = {t: post[t]["evaluation_only"] for t in tasks if "evaluation_only" in post[t]}
     results = Results(

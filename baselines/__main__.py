@@ -212,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="train and evaluate every baseline on every task, both protocols; write baselines/results/",
-        description="Read data/ (build it first with `python -m labeling build`), fit every baseline on stance, frame and topic under the split "
-        "protocol (tuned on validation, scored on test) and leave-one-article-out cross-validation; "
+        description="Read data/ (build it first with `python -m labeling build`), fit every baseline on every task "
+        f"({', '.join(TASKS)}) under the split protocol (tuned on validation, scored on test) and cross-validation "
+        "over the dataset's `fold` column (leave-one-article-out on the release, grouped folds on a larger corpus); "
         "write results.json, leaderboard.md, predictions and plots to baselines/results/ as one unit, "
         "then fill the leaderboard block of the README and of the dataset card.",
     )

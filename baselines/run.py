@@ -34,7 +34,8 @@ from labeling.release import version as release
 from labeling.release.splits import SPLITS
 from labeling.release.tasks import REGISTRY, TASKS
 
-from . import compare, data, fewshot, metrics
+from . import compare, counts, data, fewshot, metrics
+from .counts import TextCounts
 from .registry import BASELINES, SEED, Baseline
 
 PROTOCOLS = ("split", "cv")
@@ -187,12 +188,14 @@ def _signature(steps) -> str:
 class Features:
     """The leading steps of pipelines (vectorisers, which never read labels) fitted once per training
     texts and reused: over a grid, across baselines with the same steps and across tasks with the same
-    texts. Matrices are kept up to FEATURE_CACHE_VALUES stored entries, least recently used dropped."""
+    texts. Matrices are kept up to FEATURE_CACHE_VALUES stored entries, least recently used dropped.
+    A lone TfidfVectorizer analyses each text once per process (`counts.TextCounts`, same matrices)."""
 
     def __init__(self, budget: int = FEATURE_CACHE_VALUES):
         self.budget = budget
         self._cache: OrderedDict = OrderedDict()
         self._size = 0
+        self._texts: dict[str, TextCounts] = {}
 
     def _get(self, key, make):
         if key in self._cache:
@@ -208,20 +211,34 @@ class Features:
                 self._size -= dropped
         return value
 
-    def fit(self, steps, texts) -> tuple[Pipeline, object]:
-        """The fitted steps and the training matrix (fit_transform, as a Pipeline fits)."""
-        key = ("fit", _signature(steps), tuple(texts))
+    def _counts(self, steps, signature: str) -> TextCounts | None:
+        """The analysed texts of a lone TfidfVectorizer (each text analysed once per process), else None."""
+        if not counts.supported(steps):
+            return None
+        if signature not in self._texts:
+            self._texts[signature] = TextCounts(clone(steps[0][1]))
+        return self._texts[signature]
+
+    def fit(self, steps, texts) -> tuple[object, object]:
+        """The fitted steps and the training matrix (the same matrix as the steps' fit_transform)."""
+        signature = _signature(steps)
+        key = ("fit", signature, tuple(texts))
 
         def make():
+            analysed = self._counts(steps, signature)
+            if analysed is not None:
+                return analysed.fit_transform(texts)
             prefix = Pipeline([(name, clone(step)) for name, step in steps])
             return prefix, prefix.fit_transform(texts)
 
         return self._get(key, make)
 
     def transform(self, steps, train_texts, texts):
-        prefix, _ = self.fit(steps, train_texts)
-        return self._get(("transform", _signature(steps), tuple(train_texts), tuple(texts)),
-                         lambda: prefix.transform(texts))
+        signature = _signature(steps)
+        fitted, _ = self.fit(steps, train_texts)
+        analysed = self._counts(steps, signature)
+        make = (lambda: analysed.transform(fitted, texts)) if analysed is not None else (lambda: fitted.transform(texts))
+        return self._get(("transform", signature, tuple(train_texts), tuple(texts)), make)
 
 
 class Trainer:

@@ -81,8 +81,9 @@ class TextCounts:
                         self._names.append(feature)
                         self._rank = None
                     counter[idx] = counter.get(idx, 0) + 1
-                self._features.append(np.fromiter(counter.keys(), dtype=np.int64, count=len(counter)))
-                self._counts.append(np.fromiter(counter.values(), dtype=np.float64, count=len(counter)))
+                # 32-bit storage (8 bytes an entry) as the vectoriser's own indices and counts; float64 on assembly.
+                self._features.append(np.fromiter(counter.keys(), dtype=np.int32, count=len(counter)))
+                self._counts.append(np.fromiter(counter.values(), dtype=np.int32, count=len(counter)))
             out[i] = row
         return out
 
@@ -97,14 +98,16 @@ class TextCounts:
     def _entries(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lengths = np.fromiter((len(self._features[r]) for r in rows), dtype=np.int64, count=len(rows))
         if not len(rows):
-            return np.empty(0, np.int64), np.empty(0, np.float64), lengths
+            return np.empty(0, np.int32), np.empty(0, np.int32), lengths
         return (np.concatenate([self._features[r] for r in rows]),
                 np.concatenate([self._counts[r] for r in rows]), lengths)
 
     def _matrix(self, data, indices, lengths, n_features):
-        indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
+        index = np.int32 if lengths.sum() <= np.iinfo(np.int32).max else np.int64  # as the vectoriser chooses
+        indptr = np.zeros(len(lengths) + 1, dtype=index)
         np.cumsum(lengths, out=indptr[1:])
-        counts = sp.csr_array((data, indices.astype(np.int32), indptr), shape=(len(lengths), n_features))
+        counts = sp.csr_array((data.astype(np.float64), indices.astype(index), indptr),
+                              shape=(len(lengths), n_features))
         return _matrix_type()(counts) if _matrix_type() is not sp.csr_array else counts
 
     def fit_transform(self, texts) -> tuple[Fitted, object]:

@@ -47,9 +47,14 @@ def supported(steps) -> bool:
 class Fitted:
     """A training part's vocabulary (global feature id -> column, -1 outside) and fitted idf."""
 
+    source: TextCounts
     column: np.ndarray
     tfidf: TfidfTransformer
     n_features: int
+
+    def transform(self, texts):
+        """As the fitted vectoriser's `transform(texts)`."""
+        return self.source.transform(self, texts)
 
 
 class TextCounts:
@@ -128,7 +133,7 @@ class TextCounts:
         tfidf.fit(counts)
         lookup = np.full(len(self._names), -1, dtype=np.int64)
         lookup[seen] = column
-        return Fitted(lookup, tfidf, len(seen)), tfidf.transform(counts, copy=False)
+        return Fitted(self, lookup, tfidf, len(seen)), tfidf.transform(counts, copy=False)
 
     def transform(self, fitted: Fitted, texts):
         """What the fitted vectoriser's `transform(texts)` returns: features outside the training

@@ -35,7 +35,6 @@ from labeling.release.splits import SPLITS
 from labeling.release.tasks import REGISTRY, TASKS
 
 from . import compare, counts, data, fewshot, metrics
-from .counts import TextCounts
 from .registry import BASELINES, SEED, Baseline
 
 PROTOCOLS = ("split", "cv")
@@ -195,7 +194,7 @@ class Features:
         self.budget = budget
         self._cache: OrderedDict = OrderedDict()
         self._size = 0
-        self._texts: dict[str, TextCounts] = {}
+        self._texts: dict[str, counts.TextCounts] = {}
 
     def _get(self, key, make):
         if key in self._cache:
@@ -211,34 +210,25 @@ class Features:
                 self._size -= dropped
         return value
 
-    def _counts(self, steps, signature: str) -> TextCounts | None:
-        """The analysed texts of a lone TfidfVectorizer (each text analysed once per process), else None."""
-        if not counts.supported(steps):
-            return None
-        if signature not in self._texts:
-            self._texts[signature] = TextCounts(clone(steps[0][1]))
-        return self._texts[signature]
-
     def fit(self, steps, texts) -> tuple[object, object]:
-        """The fitted steps and the training matrix (the same matrix as the steps' fit_transform)."""
+        """The fitted steps (anything with `transform`) and the training matrix (the same matrix as the
+        steps' fit_transform); a lone TfidfVectorizer through its texts' analyses."""
         signature = _signature(steps)
-        key = ("fit", signature, tuple(texts))
 
         def make():
-            analysed = self._counts(steps, signature)
-            if analysed is not None:
-                return analysed.fit_transform(texts)
+            if counts.supported(steps):
+                if signature not in self._texts:
+                    self._texts[signature] = counts.TextCounts(clone(steps[0][1]))
+                return self._texts[signature].fit_transform(texts)
             prefix = Pipeline([(name, clone(step)) for name, step in steps])
             return prefix, prefix.fit_transform(texts)
 
-        return self._get(key, make)
+        return self._get(("fit", signature, tuple(texts)), make)
 
     def transform(self, steps, train_texts, texts):
-        signature = _signature(steps)
         fitted, _ = self.fit(steps, train_texts)
-        analysed = self._counts(steps, signature)
-        make = (lambda: analysed.transform(fitted, texts)) if analysed is not None else (lambda: fitted.transform(texts))
-        return self._get(("transform", signature, tuple(train_texts), tuple(texts)), make)
+        return self._get(("transform", _signature(steps), tuple(train_texts), tuple(texts)),
+                         lambda: fitted.transform(texts))
 
 
 class Trainer:

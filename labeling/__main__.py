@@ -493,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=positive_float, default=1.0, help="minimum timing per segmenter")
     p.add_argument("--sizes", type=size_list, default=(4, 40, 400, 4000), help="synthetic corpus sizes (articles), e.g. 4,40,400")
     p.add_argument("--no-main-job", action="store_true", help="skip timing the main job")
-    p.add_argument("--baseline-sizes", type=size_list, default=(40, 400, 4000),
+    p.add_argument("--baseline-sizes", type=size_list, default=(4, 40, 400),
                    help="synthetic corpus sizes (articles) for `baselines run`, e.g. 4,40,400 (4000 takes hours)")
     p.add_argument("--output", type=Path, default=DOCS_DIR / "benchmark.json")
     p.add_argument("--update-readme", action="store_true", help="write the table into README.md")
